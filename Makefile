@@ -1,0 +1,63 @@
+# One entry point for set-up, build, tests, benchmarks and the demo. See README.md.
+SHELL := /bin/bash
+GO ?= go
+BIN := bin
+WASM := build/plugins
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -X github.com/xmppgw/gateway/host/buildinfo.version=$(VERSION)
+# Debian packages the project needs: the XMPP server for tests and the demo, PostgreSQL for the
+# store tests, openssl for the demo's certificate.
+DEB_PACKAGES := prosody prosody-modules postgresql openssl ca-certificates
+
+.PHONY: all deps build plugins test test-short bench demo lint clean
+
+all: build
+
+## deps: install what the project needs on Debian 12 (idempotent; run as root)
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all Debian packages present"; fi
+	@command -v $(GO) >/dev/null || { echo "deps: Go 1.26 is required (https://go.dev/dl)"; exit 1; }
+
+## build: the gateway binary and every in-tree plugin
+build: plugins
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/gateway ./cmd/gateway
+
+## plugins: compile every in-tree plugin from source to .wasm
+plugins:
+	@mkdir -p $(WASM)
+	@for d in plugins/*/; do \
+	  n=$$(basename $$d); \
+	  [ -f $$d/main.go ] || continue; \
+	  echo "plugin $$n -> $(WASM)/$$n.wasm"; \
+	  GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o $(WASM)/$$n.wasm ./$$d || exit 1; \
+	done
+
+## test: everything, with the real Prosody and PostgreSQL (installs them first)
+test: deps build
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## test-short: unit tests only, no servers
+test-short:
+	$(GO) test -short ./...
+
+## bench: the Go benchmarks (results and method: BENCHMARKS.md)
+bench: build
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## demo: Prosody + the gateway on loopback, in the foreground until Ctrl-C
+demo: deps build
+	./scripts/demo.sh
+
+lint:
+	gofmt -l . | tee /dev/stderr | (! read)
+	$(GO) vet ./...
+
+clean:
+	rm -rf $(BIN) build

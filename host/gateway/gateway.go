@@ -1,0 +1,157 @@
+// Package gateway is one configured gateway: a component JID on the XMPP server, its link, and
+// the routing of every stanza that arrives for it (to the gateway JID itself, or to a puppet).
+//
+// Where a stanza enters: Gateway.HandleStanza (called by the link's reader). Where it becomes a
+// plugin call: the session layer. Where a plugin call becomes a stanza: Gateway.Send.
+package gateway
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/xmppgw/gateway/host/buildinfo"
+	"github.com/xmppgw/gateway/host/metrics"
+	"github.com/xmppgw/gateway/host/xmpp"
+	"github.com/xmppgw/gateway/host/xmpp/disco"
+)
+
+// Namespaces the gateway JID answers itself.
+const (
+	NSPing    = "urn:xmpp:ping"
+	NSVersion = "jabber:iq:version"
+)
+
+// Options describes one gateway.
+type Options struct {
+	JID    string // the component JID
+	Type   string // the disco identity type, e.g. "telegram"
+	Name   string // the human name in disco
+	Addr   string // the server's component address, host:port
+	Secret string
+	Logger *slog.Logger
+	// Metrics of the process; nil counts nowhere.
+	Metrics *metrics.Set
+	// Link overrides the link's backoff settings (tests shorten them).
+	MinBackoff, MaxBackoff, AuthBackoff time.Duration
+}
+
+// Gateway routes the stanzas of one component.
+type Gateway struct {
+	opts Options
+	log  *slog.Logger
+	m    *metrics.Gateway
+	link *xmpp.Link
+	info disco.Info
+}
+
+// New creates a gateway; Run connects it.
+func New(o Options) *Gateway {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	g := &Gateway{opts: o, log: o.Logger.With("gateway", o.JID), m: o.Metrics.For(o.JID)}
+	g.info = disco.Info{
+		Identities: []disco.Identity{{Category: "gateway", Type: o.Type, Name: o.Name}},
+		Features:   []string{disco.NSInfo, disco.NSItems, NSVersion, NSPing},
+	}
+	g.link = xmpp.NewLink(xmpp.LinkConfig{
+		JID: o.JID, Addr: o.Addr, Secret: o.Secret, Logger: o.Logger, Metrics: g.m,
+		MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff, AuthBackoff: o.AuthBackoff,
+	}, g)
+	return g
+}
+
+// JID returns the gateway's component JID.
+func (g *Gateway) JID() string { return g.opts.JID }
+
+// Run keeps the component link up until ctx ends.
+func (g *Gateway) Run(ctx context.Context) error { return g.link.Run(ctx) }
+
+// Status reports the component link's state, for /healthz.
+func (g *Gateway) Status() xmpp.Status { return g.link.Status() }
+
+// Info returns what the gateway JID answers to disco#info.
+func (g *Gateway) Info() disco.Info { return g.info }
+
+// Send sends a stanza to the server.
+func (g *Gateway) Send(ctx context.Context, e *xmpp.Element) error {
+	return g.link.Send(ctx, e)
+}
+
+// HandleStanza routes one stanza from the server. It runs on the link's reader goroutine.
+func (g *Gateway) HandleStanza(s *xmpp.Element) {
+	local, _, _ := xmpp.SplitJID(s.Get("to"))
+	switch s.Name.Local {
+	case xmpp.KindIQ:
+		if local == "" {
+			g.handleOwnIQ(s)
+			return
+		}
+	case xmpp.KindPresence:
+		if local == "" && s.Get("type") == "probe" {
+			g.reply(s, xmpp.Elem(xmpp.NSComponent, xmpp.KindPresence, "from", g.opts.JID, "to", xmpp.Bare(s.Get("from"))))
+			return
+		}
+		// Other presences change nothing until a session exists for the sender.
+		return
+	}
+	g.refuse(s, &xmpp.StanzaError{Type: xmpp.ErrTypeCancel, Condition: "service-unavailable",
+		Text: "this gateway has no session for you: register first"})
+}
+
+// handleOwnIQ answers IQs addressed to the gateway JID.
+func (g *Gateway) handleOwnIQ(s *xmpp.Element) {
+	typ := s.Get("type")
+	if typ == "result" || typ == "error" {
+		return // answers to the gateway's own requests
+	}
+	if len(s.Children) != 1 {
+		g.refuse(s, &xmpp.StanzaError{Type: xmpp.ErrTypeModify, Condition: "bad-request", Text: "an IQ carries exactly one payload"})
+		return
+	}
+	q := s.Children[0]
+	if typ == "get" {
+		switch q.Name.Space {
+		case disco.NSInfo:
+			if node := q.Get("node"); node != "" {
+				g.refuse(s, &xmpp.StanzaError{Type: xmpp.ErrTypeCancel, Condition: "item-not-found", Text: "no such node: " + node})
+				return
+			}
+			g.reply(s, xmpp.IQResult(s, g.info.Element("")))
+			return
+		case disco.NSItems:
+			g.reply(s, xmpp.IQResult(s, disco.ItemsElement(q.Get("node"), nil)))
+			return
+		case NSPing:
+			g.reply(s, xmpp.IQResult(s))
+			return
+		case NSVersion:
+			v := xmpp.Elem(NSVersion, "query").Add(
+				xmpp.Elem(NSVersion, "name").WithText(buildinfo.Name),
+				xmpp.Elem(NSVersion, "version").WithText(buildinfo.Version()),
+			)
+			g.reply(s, xmpp.IQResult(s, v))
+			return
+		}
+	}
+	g.refuse(s, &xmpp.StanzaError{Type: xmpp.ErrTypeCancel, Condition: "service-unavailable"})
+}
+
+// refuse answers s with a stanza error, unless s is itself an error (no error loops).
+func (g *Gateway) refuse(s *xmpp.Element, se *xmpp.StanzaError) {
+	if s.Get("type") == "error" {
+		return
+	}
+	g.m.Error("stanza")
+	g.reply(s, xmpp.ErrorReply(s, se))
+}
+
+func (g *Gateway) reply(s, r *xmpp.Element) {
+	// The reader must not block for long; the write queue only blocks when the socket does.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := g.link.Send(ctx, r); err != nil {
+		g.log.Warn("reply not sent", "kind", r.Name.Local, "id", s.Get("id"), "err", err)
+	}
+}

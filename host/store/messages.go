@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// PutMsgID records that message xmppID (the XMPP stanza id) and legacyID
+// (the legacy network's message id) are the same message in chat of user
+// jid of gateway gw, so replies, corrections, receipts and reactions can be
+// translated both ways. The mapping is one-to-one within a chat: a new
+// mapping replaces any earlier one that shares either id. Putting the same
+// pair again is a no-op.
+func (s *Store) PutMsgID(ctx context.Context, gw, jid, chat, xmppID, legacyID string) error {
+	if _, err := s.putMsg.ExecContext(ctx, gw, jid, chat, xmppID, legacyID, now()); err != nil {
+		return fmt.Errorf("store: put msg id %s: %w", jid, err)
+	}
+	return nil
+}
+
+// LegacyMsgID returns the legacy message id mapped to xmppID in chat of
+// user jid of gateway gw, or an error wrapping ErrNotFound.
+func (s *Store) LegacyMsgID(ctx context.Context, gw, jid, chat, xmppID string) (string, error) {
+	var id string
+	if err := s.legacyMsg.QueryRowContext(ctx, gw, jid, chat, xmppID).Scan(&id); err != nil {
+		return "", fmt.Errorf("store: legacy msg id %s: %w", jid, notFound(err))
+	}
+	return id, nil
+}
+
+// XMPPMsgID returns the XMPP stanza id mapped to legacyID in chat of user
+// jid of gateway gw, or an error wrapping ErrNotFound.
+func (s *Store) XMPPMsgID(ctx context.Context, gw, jid, chat, legacyID string) (string, error) {
+	var id string
+	if err := s.xmppMsg.QueryRowContext(ctx, gw, jid, chat, legacyID).Scan(&id); err != nil {
+		return "", fmt.Errorf("store: xmpp msg id %s: %w", jid, notFound(err))
+	}
+	return id, nil
+}
+
+// OutItem is one queued outbound stanza, as returned by Pending.
+type OutItem struct {
+	// Seq orders the queue of one gateway; it only grows.
+	Seq int64
+	// JID is the bare JID of the user the stanza concerns.
+	JID string
+	// StanzaID is the stanza's id attribute.
+	StanzaID string
+	// Payload is the serialized stanza.
+	Payload string
+	// CreatedAt is when the stanza was enqueued.
+	CreatedAt time.Time
+}
+
+// Enqueue appends an outbound stanza to gateway gw's queue, so it survives
+// a restart until the XMPP server has taken it (see Ack), and returns its
+// sequence number. Sequence numbers grow in commit order: a reader that
+// pages with Pending(afterSeq) never misses a row.
+func (s *Store) Enqueue(ctx context.Context, gw, jid, stanzaID, payload string) (int64, error) {
+	var seq int64
+	if s.dialect == postgresDialect {
+		if err := s.enqueue.QueryRowContext(ctx, gw, jid, stanzaID, payload, now()).Scan(&seq); err != nil {
+			return 0, fmt.Errorf("store: enqueue %s: %w", jid, err)
+		}
+		return seq, nil
+	}
+	res, err := s.enqueue.ExecContext(ctx, gw, jid, stanzaID, payload, now())
+	if err == nil {
+		seq, err = res.LastInsertId()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: enqueue %s: %w", jid, err)
+	}
+	return seq, nil
+}
+
+// Pending returns up to limit queued stanzas of gateway gw with a sequence
+// number greater than afterSeq, in sequence order. limit <= 0 means no
+// limit.
+func (s *Store) Pending(ctx context.Context, gw string, afterSeq int64, limit int) ([]OutItem, error) {
+	n := limit
+	if limit <= 0 || limit > 1<<31-1 {
+		limit = 1<<31 - 1
+		n = 16
+	}
+	rows, err := s.pending.QueryContext(ctx, gw, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("store: pending %s: %w", gw, err)
+	}
+	defer rows.Close()
+	out := make([]OutItem, 0, min(n, 256))
+	for rows.Next() {
+		var it OutItem
+		var at int64
+		if err := rows.Scan(&it.Seq, &it.JID, &it.StanzaID, &it.Payload, &at); err != nil {
+			return nil, fmt.Errorf("store: pending %s: %w", gw, err)
+		}
+		it.CreatedAt = fromMicros(at)
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: pending %s: %w", gw, err)
+	}
+	return out, nil
+}
+
+// Ack removes every queued stanza of gateway gw with a sequence number up
+// to and including uptoSeq, once they have been delivered.
+func (s *Store) Ack(ctx context.Context, gw string, uptoSeq int64) error {
+	if _, err := s.ack.ExecContext(ctx, gw, uptoSeq); err != nil {
+		return fmt.Errorf("store: ack %s: %w", gw, err)
+	}
+	return nil
+}
+
+// JournalItem is one inbound message of a user not yet confirmed by the
+// plugin, as returned by JournalPending.
+type JournalItem struct {
+	// StanzaID is the id of the user's stanza.
+	StanzaID string
+	// Payload is the serialized stanza.
+	Payload string
+	// CreatedAt is when the stanza was journaled.
+	CreatedAt time.Time
+}
+
+// JournalOpen records inbound stanza id from user jid of gateway gw before
+// it is handed to the plugin, so it can be replayed if the plugin or the
+// gateway dies before confirming it. Opening an id that is already open is
+// a no-op (the first payload is kept).
+func (s *Store) JournalOpen(ctx context.Context, gw, jid, id, payload string) error {
+	if _, err := s.jOpen.ExecContext(ctx, gw, jid, id, payload, now()); err != nil {
+		return fmt.Errorf("store: journal open %s: %w", jid, err)
+	}
+	return nil
+}
+
+// JournalClose marks stanza id of user jid of gateway gw as confirmed by the
+// plugin, removing it from the journal. Closing an unknown id is not an
+// error.
+func (s *Store) JournalClose(ctx context.Context, gw, jid, id string) error {
+	if _, err := s.jClose.ExecContext(ctx, gw, jid, id); err != nil {
+		return fmt.Errorf("store: journal close %s: %w", jid, err)
+	}
+	return nil
+}
+
+// JournalPending returns the open journal entries of user jid of gateway gw
+// in arrival order, for replay after a restart.
+func (s *Store) JournalPending(ctx context.Context, gw, jid string) ([]JournalItem, error) {
+	rows, err := s.jPending.QueryContext(ctx, gw, jid)
+	if err != nil {
+		return nil, fmt.Errorf("store: journal pending %s: %w", jid, err)
+	}
+	defer rows.Close()
+	var out []JournalItem
+	for rows.Next() {
+		var it JournalItem
+		var at int64
+		if err := rows.Scan(&it.StanzaID, &it.Payload, &at); err != nil {
+			return nil, fmt.Errorf("store: journal pending %s: %w", jid, err)
+		}
+		it.CreatedAt = fromMicros(at)
+		out = append(out, it)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: journal pending %s: %w", jid, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,787 @@
+//go:build !gw_stdjson
+
+package wire
+
+import (
+	"encoding/json"
+
+	"github.com/xmppgw/gateway/abi"
+)
+
+// Std reports whether this build uses encoding/json for everything (tag gw_stdjson).
+const Std = false
+
+// DecodeEnvelope reads an event envelope. The byte fields alias b (or hold unescaped copies).
+func DecodeEnvelope(b []byte, env *Envelope) error {
+	*env = Envelope{}
+	var d Decoder
+	d.reset(b, true)
+	if !d.Object() {
+		if d.err == nil {
+			d.fail("null envelope")
+		}
+		return d.err
+	}
+	for {
+		k, ok := d.NextKey()
+		if !ok {
+			break
+		}
+		switch string(k) {
+		case "type":
+			env.Type = d.StrBytes()
+		case "session":
+			env.Session = d.StrBytes()
+		case "chat":
+			if d.Object() {
+				env.HasChat = true
+				for {
+					k, ok := d.NextKey()
+					if !ok {
+						break
+					}
+					switch string(k) {
+					case "id":
+						env.ChatID = d.StrBytes()
+					case "kind":
+						env.ChatKind = d.StrBytes()
+					default:
+						d.Skip()
+					}
+				}
+			}
+		case "payload":
+			env.Payload = d.Raw()
+		default:
+			d.Skip()
+		}
+	}
+	return d.End()
+}
+
+// UnmarshalEvent decodes an event payload into v; json.RawMessage fields alias b.
+func UnmarshalEvent(b []byte, v any) error { return unmarshal(b, v, true) }
+
+// Unmarshal decodes b into v; nothing aliases b.
+func Unmarshal(b []byte, v any) error { return unmarshal(b, v, false) }
+
+func unmarshal(b []byte, v any, alias bool) error {
+	var d Decoder
+	d.reset(b, alias)
+	if !decodeKnown(&d, v) {
+		return json.Unmarshal(b, v)
+	}
+	return d.End()
+}
+
+// decodeKnown decodes the types this package knows; it returns false for others.
+func decodeKnown(d *Decoder, v any) bool {
+	switch v := v.(type) {
+	case *abi.Text:
+		*v = abi.Text{}
+		for k := range fields(d) {
+			switch k {
+			case "id":
+				v.ID = d.Str()
+			case "origin_id":
+				v.OriginID = d.Str()
+			case "text":
+				v.Text = d.Str()
+			case "reply_to":
+				v.ReplyTo = d.Str()
+			case "thread":
+				v.Thread = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.FileMessage:
+		*v = abi.FileMessage{}
+		for k := range fields(d) {
+			switch k {
+			case "id":
+				v.ID = d.Str()
+			case "url":
+				v.URL = d.Str()
+			case "name":
+				v.Name = d.Str()
+			case "type":
+				v.Type = d.Str()
+			case "size":
+				v.Size = d.Int()
+			case "caption":
+				v.Caption = d.Str()
+			case "reply_to":
+				v.ReplyTo = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.Correct:
+		*v = abi.Correct{}
+		for k := range fields(d) {
+			switch k {
+			case "id":
+				v.ID = d.Str()
+			case "target":
+				v.Target = d.Str()
+			case "text":
+				v.Text = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.Retract:
+		*v = abi.Retract{}
+		for k := range fields(d) {
+			switch k {
+			case "id":
+				v.ID = d.Str()
+			case "target":
+				v.Target = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.React:
+		*v = abi.React{}
+		for k := range fields(d) {
+			switch k {
+			case "id":
+				v.ID = d.Str()
+			case "target":
+				v.Target = d.Str()
+			case "reactions":
+				v.Reactions = d.Strs()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.Displayed:
+		*v = abi.Displayed{}
+		for k := range fields(d) {
+			switch k {
+			case "target":
+				v.Target = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.ChatState:
+		*v = abi.ChatState{}
+		for k := range fields(d) {
+			switch k {
+			case "state":
+				v.State = abi.State(d.Str())
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.ContactRef:
+		*v = abi.ContactRef{}
+		for k := range fields(d) {
+			switch k {
+			case "legacy_id":
+				v.LegacyID = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.BridgeResponse:
+		*v = abi.BridgeResponse{}
+		for k := range fields(d) {
+			switch k {
+			case "token":
+				v.Token = d.Str()
+			case "context":
+				v.Context = d.Raw()
+			case "response":
+				v.Response = d.Raw()
+			case "error":
+				v.Error = decodeError(d)
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.BridgeEvent:
+		*v = abi.BridgeEvent{}
+		for k := range fields(d) {
+			switch k {
+			case "bridge":
+				v.Bridge = d.Str()
+			case "event":
+				v.Event = d.Raw()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.Timer:
+		*v = abi.Timer{}
+		for k := range fields(d) {
+			switch k {
+			case "timer":
+				v.Timer = d.Str()
+			case "context":
+				v.Context = d.Raw()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.FileFetched:
+		*v = abi.FileFetched{}
+		for k := range fields(d) {
+			switch k {
+			case "token":
+				v.Token = d.Str()
+			case "context":
+				v.Context = d.Raw()
+			case "file":
+				if d.peek() == 'n' {
+					d.Skip()
+					continue
+				}
+				v.File = new(abi.File)
+				decodeFile(d, v.File)
+			case "error":
+				v.Error = decodeError(d)
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.Login:
+		*v = abi.Login{}
+		for k := range fields(d) {
+			switch k {
+			case "registration":
+				v.Registration = d.StrMap()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.Input:
+		*v = abi.Input{}
+		for k := range fields(d) {
+			switch k {
+			case "prompt":
+				v.Prompt = d.Str()
+			case "text":
+				v.Text = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.Validate:
+		*v = abi.Validate{}
+		for k := range fields(d) {
+			switch k {
+			case "request":
+				v.Request = d.Str()
+			case "values":
+				v.Values = d.StrMap()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.Search:
+		*v = abi.Search{}
+		for k := range fields(d) {
+			switch k {
+			case "request":
+				v.Request = d.Str()
+			case "query":
+				v.Query = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.JIDToLegacy:
+		*v = abi.JIDToLegacy{}
+		for k := range fields(d) {
+			switch k {
+			case "username":
+				v.Username = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.LegacyToJID:
+		*v = abi.LegacyToJID{}
+		for k := range fields(d) {
+			switch k {
+			case "legacy_id":
+				v.LegacyID = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.Contact:
+		decodeContact(d, v)
+	case *abi.ContactList:
+		*v = abi.ContactList{}
+		for k := range fields(d) {
+			switch k {
+			case "contacts":
+				if d.Array() {
+					v.Contacts = []abi.Contact{}
+					for d.NextElem() {
+						v.Contacts = append(v.Contacts, abi.Contact{})
+						decodeContact(d, &v.Contacts[len(v.Contacts)-1])
+					}
+				}
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.Token:
+		*v = abi.Token{}
+		for k := range fields(d) {
+			switch k {
+			case "token":
+				v.Token = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.KVValue:
+		*v = abi.KVValue{}
+		for k := range fields(d) {
+			switch k {
+			case "value":
+				v.Value = d.Str()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.KVKeys:
+		*v = abi.KVKeys{}
+		for k := range fields(d) {
+			switch k {
+			case "keys":
+				v.Keys = d.Strs()
+			default:
+				d.Skip()
+			}
+		}
+	case *abi.ErrorReply:
+		*v = abi.ErrorReply{}
+		for k := range fields(d) {
+			switch k {
+			case "error":
+				v.Error = decodeError(d)
+			default:
+				d.Skip()
+			}
+		}
+	default:
+		return false
+	}
+	return true
+}
+
+// fields iterates over the keys of an object (nothing for null). The body must consume each
+// member's value.
+func fields(d *Decoder) func(yield func(string) bool) {
+	return func(yield func(string) bool) {
+		if !d.Object() {
+			return
+		}
+		for {
+			k, ok := d.NextKey()
+			if !ok {
+				return
+			}
+			// string(k) in a switch does not allocate; this conversion does for long keys
+			// only (the compiler keeps short ones on the stack when they do not escape).
+			if !yield(keyString(k)) {
+				return
+			}
+		}
+	}
+}
+
+// keyString interns the keys of ABI v1 so that iterating fields does not allocate.
+func keyString(k []byte) string {
+	switch string(k) {
+	case "id":
+		return "id"
+	case "text":
+		return "text"
+	case "target":
+		return "target"
+	case "token":
+		return "token"
+	case "context":
+		return "context"
+	case "legacy_id":
+		return "legacy_id"
+	case "reactions":
+		return "reactions"
+	case "state":
+		return "state"
+	case "origin_id":
+		return "origin_id"
+	case "reply_to":
+		return "reply_to"
+	case "thread":
+		return "thread"
+	case "url":
+		return "url"
+	case "name":
+		return "name"
+	case "type":
+		return "type"
+	case "size":
+		return "size"
+	case "caption":
+		return "caption"
+	case "response":
+		return "response"
+	case "error":
+		return "error"
+	case "bridge":
+		return "bridge"
+	case "event":
+		return "event"
+	case "timer":
+		return "timer"
+	case "file":
+		return "file"
+	case "handle":
+		return "handle"
+	case "value":
+		return "value"
+	case "keys":
+		return "keys"
+	case "contacts":
+		return "contacts"
+	case "jid":
+		return "jid"
+	case "client_type":
+		return "client_type"
+	case "friend":
+		return "friend"
+	case "presence":
+		return "presence"
+	case "vcard":
+		return "vcard"
+	case "avatar_id":
+		return "avatar_id"
+	case "ready":
+		return "ready"
+	case "show":
+		return "show"
+	case "status":
+		return "status"
+	case "last_seen":
+		return "last_seen"
+	case "code":
+		return "code"
+	case "message":
+		return "message"
+	}
+	return string(k)
+}
+
+func decodeError(d *Decoder) *abi.Error {
+	if d.peek() == 'n' {
+		d.Skip()
+		return nil
+	}
+	e := &abi.Error{}
+	for k := range fields(d) {
+		switch k {
+		case "code":
+			_ = e.Code.UnmarshalText(d.StrBytes())
+		case "message":
+			e.Message = d.Str()
+		default:
+			d.Skip()
+		}
+	}
+	return e
+}
+
+func decodeFile(d *Decoder, f *abi.File) {
+	for k := range fields(d) {
+		switch k {
+		case "handle":
+			f.Handle = d.Str()
+		case "size":
+			f.Size = d.Int()
+		case "type":
+			f.Type = d.Str()
+		case "name":
+			f.Name = d.Str()
+		default:
+			d.Skip()
+		}
+	}
+}
+
+func decodeContact(d *Decoder, c *abi.Contact) {
+	*c = abi.Contact{}
+	for k := range fields(d) {
+		switch k {
+		case "legacy_id":
+			c.LegacyID = d.Str()
+		case "jid":
+			c.JID = d.Str()
+		case "name":
+			c.Name = d.Str()
+		case "client_type":
+			c.ClientType = d.Str()
+		case "friend":
+			c.Friend = d.Bool()
+		case "presence":
+			if d.peek() == 'n' {
+				d.Skip()
+				continue
+			}
+			p := &abi.Presence{}
+			for k := range fields(d) {
+				switch k {
+				case "show":
+					p.Show = abi.Show(d.Str())
+				case "status":
+					p.Status = d.Str()
+				case "last_seen":
+					p.LastSeen = d.Int()
+				default:
+					d.Skip()
+				}
+			}
+			c.Presence = p
+		case "vcard":
+			if d.peek() == 'n' {
+				d.Skip()
+				continue
+			}
+			c.VCard = &abi.VCard{}
+			d.Skip() // rare: decoded below by encoding/json
+		case "avatar_id":
+			c.AvatarID = d.Str()
+		case "ready":
+			c.Ready = d.Bool()
+		default:
+			d.Skip()
+		}
+	}
+}
+
+// Append appends v as JSON; types this package does not know go through encoding/json.
+func Append(b []byte, v any) ([]byte, error) {
+	e := Encoder{B: b}
+	if encodeKnown(&e, v) {
+		return e.B, nil
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	return append(b, j...), nil
+}
+
+func meta(e *Encoder, m *abi.MsgMeta) {
+	e.Str("legacy_id", m.LegacyID)
+	e.BoolOmit("carbon", m.Carbon)
+	e.IntOmit("when", m.When)
+}
+
+func encodeKnown(e *Encoder, v any) bool {
+	switch v := v.(type) {
+	case *abi.ContactText:
+		e.Open()
+		meta(e, &v.MsgMeta)
+		e.Str("id", v.ID)
+		e.Str("text", v.Text)
+		e.StrOmit("reply_to", v.ReplyTo)
+		e.StrOmit("reply_text", v.ReplyText)
+		e.Close()
+	case *abi.MessageSent:
+		e.Open()
+		e.Str("id", v.ID)
+		e.Str("legacy_id", v.LegacyID)
+		e.Close()
+	case *abi.MessageFailed:
+		e.Open()
+		e.Str("id", v.ID)
+		e.Str("error", v.Error)
+		e.Close()
+	case *abi.ContactState:
+		e.Open()
+		meta(e, &v.MsgMeta)
+		e.Str("state", string(v.State))
+		e.Close()
+	case *abi.ContactMsgRef:
+		e.Open()
+		meta(e, &v.MsgMeta)
+		e.Str("id", v.ID)
+		e.Close()
+	case *abi.ContactCorrect:
+		e.Open()
+		meta(e, &v.MsgMeta)
+		e.Str("id", v.ID)
+		e.Str("text", v.Text)
+		e.Close()
+	case *abi.ContactReact:
+		e.Open()
+		meta(e, &v.MsgMeta)
+		e.Str("id", v.ID)
+		e.Strs("reactions", v.Reactions)
+		e.Close()
+	case *abi.ContactFile:
+		e.Open()
+		meta(e, &v.MsgMeta)
+		e.Str("id", v.ID)
+		e.Key("file")
+		e.Open()
+		e.Str("handle", v.File.Handle)
+		e.Int("size", v.File.Size)
+		e.StrOmit("type", v.File.Type)
+		e.StrOmit("name", v.File.Name)
+		e.Close()
+		e.StrOmit("caption", v.Caption)
+		e.StrOmit("reply_to", v.ReplyTo)
+		e.Close()
+	case *abi.ContactRef:
+		e.Open()
+		e.Str("legacy_id", v.LegacyID)
+		e.Close()
+	case *abi.ContactFailed:
+		e.Open()
+		e.Str("legacy_id", v.LegacyID)
+		e.Str("error", v.Error)
+		e.Close()
+	case *abi.ContactUpdate:
+		e.Open()
+		e.Str("legacy_id", v.LegacyID)
+		if v.Name != nil {
+			e.Str("name", *v.Name)
+		}
+		if a := v.Avatar; a != nil {
+			e.Key("avatar")
+			e.Open()
+			e.StrOmit("handle", a.Handle)
+			e.BytesOmit("data", a.Data)
+			e.StrOmit("type", a.Type)
+			e.StrOmit("id", a.ID)
+			e.Close()
+		}
+		if c := v.VCard; c != nil {
+			e.Key("vcard")
+			e.Open()
+			e.StrOmit("full_name", c.FullName)
+			e.StrOmit("given", c.Given)
+			e.StrOmit("family", c.Family)
+			e.StrOmit("nickname", c.Nickname)
+			e.StrOmit("phone", c.Phone)
+			e.StrOmit("email", c.Email)
+			e.StrOmit("url", c.URL)
+			e.StrOmit("note", c.Note)
+			e.Close()
+		}
+		if p := v.Presence; p != nil {
+			e.Key("presence")
+			e.Open()
+			e.Str("show", string(p.Show))
+			e.StrOmit("status", p.Status)
+			e.IntOmit("last_seen", p.LastSeen)
+			e.Close()
+		}
+		if v.ClientType != nil {
+			e.Str("client_type", *v.ClientType)
+		}
+		if v.Friend != nil {
+			e.Bool("friend", *v.Friend)
+		}
+		e.Close()
+	case *abi.SessionStatus:
+		e.Open()
+		e.StrOmit("status", v.Status)
+		e.StrOmit("show", string(v.Show))
+		e.Close()
+	case *abi.SessionError:
+		e.Open()
+		e.Str("error", v.Error)
+		e.Close()
+	case *abi.GatewayMessage:
+		e.Open()
+		e.Str("text", v.Text)
+		e.Close()
+	case *abi.Prompt:
+		e.Open()
+		e.Str("prompt", v.Prompt)
+		e.Str("text", v.Text)
+		e.BoolOmit("secret", v.Secret)
+		e.Close()
+	case *abi.RegistrationResult:
+		e.Open()
+		e.Str("request", v.Request)
+		e.StrOmit("error", v.Error)
+		e.Close()
+	case *abi.SearchResult:
+		e.Open()
+		e.Str("request", v.Request)
+		e.StrOmit("legacy_id", v.LegacyID)
+		e.StrOmit("error", v.Error)
+		e.Close()
+	case *abi.KVKey:
+		e.Open()
+		e.Str("key", v.Key)
+		e.Close()
+	case *abi.KVSet:
+		e.Open()
+		e.Str("key", v.Key)
+		e.Str("value", v.Value)
+		e.Close()
+	case *abi.TimerSet:
+		e.Open()
+		e.Str("timer", v.Timer)
+		e.Int("after_ms", v.AfterMS)
+		e.RawOmit("context", v.Context)
+		e.Close()
+	case *abi.TimerRef:
+		e.Open()
+		e.Str("timer", v.Timer)
+		e.Close()
+	case *abi.BridgeCall:
+		e.Open()
+		e.Str("bridge", v.Bridge)
+		e.Raw("request", v.Request)
+		e.RawOmit("context", v.Context)
+		e.Close()
+	case *abi.FileFetch:
+		e.Open()
+		e.Str("url", v.URL)
+		e.IntOmit("max_size", v.MaxSize)
+		e.RawOmit("context", v.Context)
+		e.Close()
+	case *abi.FileRef:
+		e.Open()
+		e.Str("handle", v.Handle)
+		e.Close()
+	case *abi.JIDToLegacyReply:
+		e.Open()
+		e.Str("legacy_id", v.LegacyID)
+		e.Close()
+	case *abi.LegacyToJIDReply:
+		e.Open()
+		e.Str("username", v.Username)
+		e.Close()
+	case *abi.ErrorReply:
+		e.Open()
+		e.Key("error")
+		if v.Error == nil {
+			e.B = append(e.B, "null"...)
+		} else {
+			e.Open()
+			e.Str("code", v.Error.Code.String())
+			e.Str("message", v.Error.Message)
+			e.Close()
+		}
+		e.Close()
+	default:
+		return false
+	}
+	return true
+}
