@@ -12,7 +12,7 @@ const (
 	// Contacts: the roster singletons (slidge's LegacyRoster / LegacyContact).
 
 	// CallContactGet returns the contact singleton for a legacy id, creating it at the first
-	// lookup (info pending: the host queues contact.update_info once). ContactRef -> Contact.
+	// lookup (info pending: the host queues contact.update_info once). ContactGet -> Contact.
 	CallContactGet Method = "contact.get"
 	// CallContactList returns every contact the host knows for the session. {} -> ContactList.
 	CallContactList Method = "contact.list"

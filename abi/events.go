@@ -112,6 +112,8 @@ type Login struct {
 type Input struct {
 	Prompt string `json:"prompt"` // the id given in session.prompt
 	Text   string `json:"text"`
+	// Expired is set, with an empty Text, when the user did not answer in time.
+	Expired bool `json:"expired,omitempty"`
 }
 
 // Validate is the payload of EventValidate.

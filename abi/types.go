@@ -71,6 +71,14 @@ type Avatar struct {
 	ID string `json:"id,omitempty"`
 }
 
+// ContactGet is the request of contact.get. Username is the JID local part the plugin maps the
+// legacy id to when it implements legacy_id_to_jid_username itself (the SDKs fill it in); when
+// empty the host applies its default mapping (XEP-0106 escaping).
+type ContactGet struct {
+	LegacyID LegacyID `json:"legacy_id"`
+	Username string   `json:"username,omitempty"`
+}
+
 // Contact is the host's record of a contact singleton, as contact.get and contact.list return it.
 type Contact struct {
 	LegacyID   LegacyID   `json:"legacy_id"`

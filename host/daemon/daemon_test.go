@@ -170,6 +170,10 @@ func TestClientSeesGatewayDiscoPingVersion(t *testing.T) {
 	if got := metric(t, d, `gateway_stanzas_in_total{gateway="telegram.localhost",kind="iq"}`); got == "" || got == "0" {
 		t.Fatalf("iq in metric = %q", got)
 	}
+	// The server advertised XEP-0356 privileges right after the handshake.
+	if p := d.Gateways[0].Privileges("localhost"); !p.RosterGet() || !p.RosterSet() || !p.MessageOutgoing() {
+		t.Fatalf("privileges = %+v", p)
+	}
 }
 
 func TestReconnectAfterServerRestart(t *testing.T) {

@@ -8,6 +8,7 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/xmppgw/gateway/host/buildinfo"
@@ -43,6 +44,10 @@ type Gateway struct {
 	m    *metrics.Gateway
 	link *xmpp.Link
 	info disco.Info
+	iqs  iqTracker
+
+	privMu sync.Mutex
+	privs  map[string]Privileges // by server domain
 }
 
 // New creates a gateway; Run connects it.
@@ -83,7 +88,18 @@ func (g *Gateway) Send(ctx context.Context, e *xmpp.Element) error {
 func (g *Gateway) HandleStanza(s *xmpp.Element) {
 	local, _, _ := xmpp.SplitJID(s.Get("to"))
 	switch s.Name.Local {
+	case xmpp.KindMessage:
+		if p := s.ChildNS(NSPrivilege); p != nil || s.ChildNS(NSPrivilege1) != nil {
+			g.setPrivileges(s)
+			return
+		}
 	case xmpp.KindIQ:
+		if t := s.Get("type"); t == "result" || t == "error" {
+			if !g.iqs.finish(s.Get("id"), s, nil) {
+				g.log.Debug("unexpected IQ answer", "id", s.Get("id"), "from", s.Get("from"))
+			}
+			return
+		}
 		if local == "" {
 			g.handleOwnIQ(s)
 			return
@@ -103,9 +119,6 @@ func (g *Gateway) HandleStanza(s *xmpp.Element) {
 // handleOwnIQ answers IQs addressed to the gateway JID.
 func (g *Gateway) handleOwnIQ(s *xmpp.Element) {
 	typ := s.Get("type")
-	if typ == "result" || typ == "error" {
-		return // answers to the gateway's own requests
-	}
 	if len(s.Children) != 1 {
 		g.refuse(s, &xmpp.StanzaError{Type: xmpp.ErrTypeModify, Condition: "bad-request", Text: "an IQ carries exactly one payload"})
 		return

@@ -87,3 +87,32 @@ func (s *Store) DeleteContact(ctx context.Context, gw, jid, legacyID string) err
 	}
 	return nil
 }
+
+// PutContacts inserts or replaces several contacts in one transaction: a roster fill writes
+// thousands of them at once.
+func (s *Store) PutContacts(ctx context.Context, cs []Contact) error {
+	if len(cs) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: put contacts: %w", err)
+	}
+	defer tx.Rollback()
+	st := tx.StmtContext(ctx, s.putContact)
+	for _, c := range cs {
+		info := []byte(c.Info)
+		if len(info) == 0 {
+			info = []byte("{}")
+		} else if !json.Valid(info) {
+			return fmt.Errorf("store: put contacts: contact of %s: info is not valid JSON", c.JID)
+		}
+		if _, err := st.ExecContext(ctx, c.Gateway, c.JID, c.LegacyID, string(info), micros(c.UpdatedAt)); err != nil {
+			return fmt.Errorf("store: put contacts: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: put contacts: %w", err)
+	}
+	return nil
+}

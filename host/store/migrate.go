@@ -135,6 +135,30 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		// Contacts' avatar images, served to the user on request (vCard, XEP-0084).
+		version: 2,
+		sqlite: []string{
+			`CREATE TABLE avatars (
+				gateway   TEXT NOT NULL,
+				jid       TEXT NOT NULL,
+				legacy_id TEXT NOT NULL,
+				type      TEXT NOT NULL,
+				data      BLOB NOT NULL,
+				PRIMARY KEY (gateway, jid, legacy_id)
+			) STRICT, WITHOUT ROWID`,
+		},
+		postgres: []string{
+			`CREATE TABLE avatars (
+				gateway   TEXT COLLATE "C" NOT NULL,
+				jid       TEXT COLLATE "C" NOT NULL,
+				legacy_id TEXT COLLATE "C" NOT NULL,
+				type      TEXT NOT NULL,
+				data      BYTEA NOT NULL,
+				PRIMARY KEY (gateway, jid, legacy_id)
+			)`,
+		},
+	},
 }
 
 // latestVersion is the newest schema version this binary knows.

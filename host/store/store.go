@@ -26,8 +26,9 @@ import (
 	"strings"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	_ "modernc.org/sqlite"             // registers the "sqlite" database/sql driver
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
 // ErrNotFound is returned (wrapped; test with errors.Is) by lookups whose row
@@ -78,13 +79,14 @@ type Store struct {
 	dialect dialect
 
 	// Prepared statements, prepared once by Open after migrating.
-	putUser, getUser, listUsers                     *sql.Stmt
-	kvGet, kvSet, kvUsage, kvLock, kvDelete, kvKeys *sql.Stmt
+	putUser, getUser, listUsers                      *sql.Stmt
+	kvGet, kvSet, kvUsage, kvLock, kvDelete, kvKeys  *sql.Stmt
 	putContact, getContact, listContacts, delContact *sql.Stmt
-	putMsg, legacyMsg, xmppMsg                      *sql.Stmt
-	enqueue, pending, ack                           *sql.Stmt
-	jOpen, jClose, jPending                         *sql.Stmt
-	stmts                                           []*sql.Stmt // all of the above, for Close
+	putMsg, legacyMsg, xmppMsg                       *sql.Stmt
+	enqueue, pending, ack                            *sql.Stmt
+	jOpen, jClose, jPending                          *sql.Stmt
+	putAvatar, getAvatar, delAvatar                  *sql.Stmt
+	stmts                                            []*sql.Stmt // all of the above, for Close
 
 	// deleteUser holds one DELETE per user-keyed table, run in one
 	// transaction by DeleteUser.
@@ -173,11 +175,13 @@ func openPostgres(dsn string) (*sql.DB, error) {
 	if dsn == "" {
 		return nil, errors.New("store: postgres: empty DSN")
 	}
-	db, err := sql.Open("pgx", dsn)
+	// Parsed here rather than at first connect: pgx's parse errors quote
+	// the DSN, and a DSN can hold a password, so the error stays generic.
+	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
-		// pgx parse errors may echo the DSN, which can hold a password.
-		return nil, errors.New("store: postgres: invalid DSN")
+		return nil, errors.New("store: postgres: invalid DSN (want a postgres:// URL or key=value string)")
 	}
+	db := stdlib.OpenDB(*cfg)
 	db.SetMaxOpenConns(16)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
@@ -239,7 +243,7 @@ func (s *Store) pick(sqliteQ, postgresQ string) string {
 // userTables lists every table keyed by (gateway, jid). DeleteUser wipes
 // each of them; a new per-user table must be added here (the test suite
 // fails when a table is missing from this list).
-var userTables = []string{"users", "kv", "contacts", "msgmap", "outbox", "journal"}
+var userTables = []string{"users", "kv", "contacts", "msgmap", "outbox", "journal", "avatars"}
 
 func (s *Store) prepare(ctx context.Context) error {
 	var err error
@@ -289,6 +293,12 @@ func (s *Store) prepare(ctx context.Context) error {
 	s.getContact = both(`SELECT info, updated_at FROM contacts WHERE gateway = ? AND jid = ? AND legacy_id = ?`)
 	s.listContacts = both(`SELECT legacy_id, info, updated_at FROM contacts WHERE gateway = ? AND jid = ? ORDER BY legacy_id`)
 	s.delContact = both(`DELETE FROM contacts WHERE gateway = ? AND jid = ? AND legacy_id = ?`)
+
+	// avatars
+	s.putAvatar = both(`INSERT INTO avatars (gateway, jid, legacy_id, type, data) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (gateway, jid, legacy_id) DO UPDATE SET type = excluded.type, data = excluded.data`)
+	s.getAvatar = both(`SELECT type, data FROM avatars WHERE gateway = ? AND jid = ? AND legacy_id = ?`)
+	s.delAvatar = both(`DELETE FROM avatars WHERE gateway = ? AND jid = ? AND legacy_id = ?`)
 
 	// msgmap: a new mapping replaces any row that conflicts with it on
 	// either side, keeping both directions one-to-one, in one statement.

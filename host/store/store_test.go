@@ -46,6 +46,8 @@ func TestStore(t *testing.T) {
 		{"KV", testKV},
 		{"KVQuota", testKVQuota},
 		{"Contacts", testContacts},
+		{"PutContacts", testPutContacts},
+		{"Avatars", testAvatars},
 		{"MsgMap", testMsgMap},
 		{"Outbox", testOutbox},
 		{"Journal", testJournal},
@@ -396,7 +398,7 @@ func testKVQuota(t *testing.T, o Options) {
 	must(t, s.KVSet(ctx, gw, "bob@example.com", "k", val(1000), 0))
 	must(t, s.KVSet(ctx, gw2, jid, "k", val(1000), 0))
 	wantQuota(s.KVSet(ctx, gw, jid, "k4", val(3), 20)) // 17 + 5 > 20
-	must(t, s.KVSet(ctx, gw, jid, "k4", val(3), 0))   // unlimited
+	must(t, s.KVSet(ctx, gw, jid, "k4", val(3), 0))    // unlimited
 
 	// Usage counts bytes, not characters: "éé" is 4 bytes.
 	const carol = "carol@example.com"
@@ -463,6 +465,50 @@ func testContacts(t *testing.T, o Options) {
 	if err := s.PutContact(ctx, Contact{Gateway: gw, JID: jid, LegacyID: "1", Info: []byte("{")}); err == nil {
 		t.Fatal("PutContact accepted invalid JSON")
 	}
+}
+
+func testPutContacts(t *testing.T, o Options) {
+	ctx := context.Background()
+	s := openT(t, o)
+	const jid = "alice@example.com"
+	var batch []Contact
+	for i := range 500 {
+		batch = append(batch, Contact{Gateway: gw, JID: jid, LegacyID: fmt.Sprintf("%04d", i), Info: []byte(`{"n":1}`)})
+	}
+	must(t, s.PutContacts(ctx, batch))
+	batch[7].Info = []byte(`{"n":2}`)
+	must(t, s.PutContacts(ctx, batch[5:10]))
+	cs, err := s.Contacts(ctx, gw, jid)
+	must(t, err)
+	if len(cs) != 500 || string(cs[7].Info) != `{"n":2}` || string(cs[8].Info) != `{"n":1}` {
+		t.Fatalf("%d contacts, [7]=%s [8]=%s", len(cs), cs[7].Info, cs[8].Info)
+	}
+	// One bad row fails the whole batch and writes nothing.
+	bad := []Contact{{Gateway: gw, JID: jid, LegacyID: "new"}, {Gateway: gw, JID: jid, LegacyID: "x", Info: []byte("{")}}
+	if err := s.PutContacts(ctx, bad); err == nil {
+		t.Fatal("PutContacts accepted invalid JSON")
+	}
+	_, err = s.Contact(ctx, gw, jid, "new")
+	wantNotFound(t, err)
+}
+
+func testAvatars(t *testing.T, o Options) {
+	ctx := context.Background()
+	s := openT(t, o)
+	const jid = "alice@example.com"
+	_, _, err := s.Avatar(ctx, gw, jid, "42")
+	wantNotFound(t, err)
+	must(t, s.PutAvatar(ctx, gw, jid, "42", "image/png", []byte{1, 2, 3}))
+	must(t, s.PutAvatar(ctx, gw, jid, "42", "image/jpeg", []byte{4, 5}))
+	data, typ, err := s.Avatar(ctx, gw, jid, "42")
+	must(t, err)
+	if typ != "image/jpeg" || !slices.Equal(data, []byte{4, 5}) {
+		t.Fatalf("Avatar = %v %q", data, typ)
+	}
+	must(t, s.DeleteAvatar(ctx, gw, jid, "42"))
+	must(t, s.DeleteAvatar(ctx, gw, jid, "42"))
+	_, _, err = s.Avatar(ctx, gw, jid, "42")
+	wantNotFound(t, err)
 }
 
 func testMsgMap(t *testing.T, o Options) {
@@ -663,6 +709,7 @@ func populate(t *testing.T, s *Store, g, jid string) {
 	_, err := s.Enqueue(ctx, g, jid, "s", "<m/>")
 	must(t, err)
 	must(t, s.JournalOpen(ctx, g, jid, "j", "<m/>"))
+	must(t, s.PutAvatar(ctx, g, jid, "c1", "image/png", []byte{1}))
 }
 
 func testDeleteUser(t *testing.T, o Options) {
@@ -674,7 +721,7 @@ func testDeleteUser(t *testing.T, o Options) {
 	populate(t, s, gw2, alice)
 
 	must(t, s.DeleteUser(ctx, gw, alice))
-	must(t, s.DeleteUser(ctx, gw, alice))                 // again: no error
+	must(t, s.DeleteUser(ctx, gw, alice))                // again: no error
 	must(t, s.DeleteUser(ctx, gw, "nobody@example.com")) // absent: no error
 
 	_, err := s.User(ctx, gw, alice)
@@ -739,18 +786,30 @@ func testConcurrentWriters(t *testing.T, o Options) {
 	}
 
 	var seen []OutItem
+	writersDone := make(chan struct{})
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
 		var after int64
-		deadline := time.Now().Add(2 * time.Minute)
-		for len(seen) < writers*per && time.Now().Before(deadline) {
+		for {
+			// Read the done flag before querying: once the writers are
+			// done, an empty page means the reader has seen everything
+			// it ever will.
+			var done bool
+			select {
+			case <-writersDone:
+				done = true
+			default:
+			}
 			items, err := s.Pending(ctx, gw, after, 64)
 			if err != nil {
 				errc <- err
 				return
 			}
 			if len(items) == 0 {
+				if done {
+					return
+				}
 				time.Sleep(time.Millisecond)
 				continue
 			}
@@ -759,6 +818,7 @@ func testConcurrentWriters(t *testing.T, o Options) {
 		}
 	}()
 	wg.Wait()
+	close(writersDone)
 	<-readerDone
 	close(errc)
 	for err := range errc {
@@ -766,7 +826,9 @@ func testConcurrentWriters(t *testing.T, o Options) {
 	}
 
 	if len(seen) != writers*per {
-		t.Fatalf("reader saw %d items, want %d", len(seen), writers*per)
+		// A cursor reader skips rows committed after a row with a
+		// larger seq: Enqueue must make seq order equal commit order.
+		t.Fatalf("reader paging with a cursor saw %d items, want %d", len(seen), writers*per)
 	}
 	last := make(map[string]string)
 	ids := make(map[string]bool)
@@ -806,7 +868,7 @@ func testConcurrentQuota(t *testing.T, o Options) {
 	for w := range writers {
 		wg.Go(func() {
 			for i := range per {
-				err := s.KVSet(ctx, gw, jid, fmt.Sprintf("k%d-%02d", w, i), []byte("vvvv"), quota) // 6 + 4 bytes
+				err := s.KVSet(ctx, gw, jid, fmt.Sprintf("k%d-%03d", w, i), []byte("vvvv"), quota) // 6 + 4 bytes
 				mu.Lock()
 				switch {
 				case err == nil:
@@ -861,5 +923,29 @@ func BenchmarkPutMsgID(b *testing.B) {
 		if err := s.PutMsgID(ctx, gw, "alice@example.com", "chat", "x"+id, id); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		o    Options
+	}{
+		{"unknown driver", Options{Driver: "mysql", DSN: "x"}},
+		{"empty sqlite path", Options{Driver: DriverSQLite}},
+		{"empty postgres DSN", Options{Driver: DriverPostgres}},
+		{"bad postgres DSN", Options{Driver: DriverPostgres, DSN: "postgres://gw:s3cret@localhost:notaport/db"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(ctx, tc.o)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Fatalf("error leaks the password: %v", err)
+			}
+		})
 	}
 }

@@ -177,8 +177,9 @@ func (e *Element) AppendXML(b []byte, parentNS string) []byte {
 // String returns the element as XML in the component namespace, for logs and tests.
 func (e *Element) String() string { return string(e.AppendXML(nil, NSComponent)) }
 
-// appendEscaped appends s with the five XML special characters escaped, and characters not
-// allowed in XML 1.0 replaced by U+FFFD.
+// appendEscaped appends s with the five XML special characters and white space other than the
+// blank escaped (so that attribute values survive parsing), and characters not allowed in XML
+// 1.0 replaced by U+FFFD.
 func appendEscaped(b []byte, s string) []byte {
 	last := 0
 	for i := 0; i < len(s); i++ {
@@ -194,8 +195,14 @@ func appendEscaped(b []byte, s string) []byte {
 			esc = "&quot;"
 		case '\'':
 			esc = "&apos;"
+		case '\t':
+			esc = "&#x9;"
+		case '\n':
+			esc = "&#xA;"
+		case '\r':
+			esc = "&#xD;" // a raw CR would be read back as LF
 		default:
-			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' {
+			if c < 0x20 {
 				esc = "\uFFFD"
 			} else {
 				continue

@@ -24,6 +24,7 @@ type Decoder struct {
 	open  bool   // an object or array was just opened: no comma before its first member
 	alias bool   // Raw may return a sub-slice of b (else a copy)
 	tmp   []byte // scratch for keys with escapes
+	key   []byte // the key Field read
 }
 
 // NewDecoder returns a decoder over b. With alias set, Raw returns sub-slices of b, so b must
@@ -169,20 +170,55 @@ func (d *Decoder) Next(end byte) bool {
 	return true
 }
 
-// NextKey is Next('}') followed by Key: it returns the next key of the object, or ok false at
-// its end. The key is valid until the next call.
-func (d *Decoder) NextKey() (key []byte, ok bool) {
+// Field moves to the next member of the object last opened and reads its key (Key returns
+// it); it returns false at the end of the object. Use it as
+//
+//	for ok := d.Object(); ok && d.Field(); { switch string(d.Key()) { ... } }
+func (d *Decoder) Field() bool {
 	if !d.Next('}') {
-		return nil, false
+		return false
 	}
-	return d.Key(), d.err == nil
+	d.key = d.readKey()
+	return d.err == nil
 }
+
+// lower returns the key read by the last Field in ASCII lower case, so that struct fields match
+// keys case-insensitively as with encoding/json (whose Unicode folds of 's' and 'k' are not
+// repeated here).
+func (d *Decoder) lower() []byte {
+	for i, c := range d.key {
+		if 'A' <= c && c <= 'Z' {
+			if &d.key[0] != unsafeFirst(d.tmp) {
+				d.tmp = append(d.tmp[:0], d.key...)
+			}
+			k := d.tmp[:len(d.key)]
+			for j := i; j < len(k); j++ {
+				if 'A' <= k[j] && k[j] <= 'Z' {
+					k[j] += 'a' - 'A'
+				}
+			}
+			d.key = k
+			return k
+		}
+	}
+	return d.key
+}
+
+func unsafeFirst(b []byte) *byte {
+	if len(b) == 0 {
+		return nil
+	}
+	return &b[0]
+}
+
+// Key returns the key read by the last Field; it is valid until the next call.
+func (d *Decoder) Key() []byte { return d.key }
 
 // NextElem is Next(']').
 func (d *Decoder) NextElem() bool { return d.Next(']') }
 
-// Key reads an object key and its colon. The result is valid until the next call.
-func (d *Decoder) Key() []byte {
+// readKey reads an object key and its colon.
+func (d *Decoder) readKey() []byte {
 	if d.peek() != '"' {
 		d.fail("expected a key")
 		return nil
@@ -385,13 +421,9 @@ func (d *Decoder) StrMap() map[string]string {
 		return nil
 	}
 	m := map[string]string{}
-	for {
-		k, ok := d.NextKey()
-		if !ok {
-			break
-		}
-		ks := string(k)
-		m[ks] = d.Str()
+	for d.Field() {
+		k := string(d.key)
+		m[k] = d.Str()
 	}
 	return m
 }
@@ -469,7 +501,7 @@ func (d *Decoder) Skip() {
 		d.i++
 		d.open = true
 		for d.Next('}') {
-			d.Key()
+			d.readKey()
 			d.Skip()
 		}
 	case '[':

@@ -10,10 +10,12 @@ import (
 // themselves: an object or array is open when B ends with '{' or '['.
 type Encoder struct {
 	B []byte
+	// Start is where the value begins in B: no comma is written before it.
+	Start int
 }
 
 func (e *Encoder) sep() {
-	if n := len(e.B); n > 0 {
+	if n := len(e.B); n > e.Start {
 		switch e.B[n-1] {
 		case '{', '[', ':':
 			return

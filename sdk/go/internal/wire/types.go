@@ -22,12 +22,8 @@ func DecodeEnvelope(b []byte, env *Envelope) error {
 		}
 		return d.err
 	}
-	for {
-		k, ok := d.NextKey()
-		if !ok {
-			break
-		}
-		switch string(k) {
+	for d.Field() {
+		switch string(d.lower()) {
 		case "type":
 			env.Type = d.StrBytes()
 		case "session":
@@ -35,12 +31,8 @@ func DecodeEnvelope(b []byte, env *Envelope) error {
 		case "chat":
 			if d.Object() {
 				env.HasChat = true
-				for {
-					k, ok := d.NextKey()
-					if !ok {
-						break
-					}
-					switch string(k) {
+				for d.Field() {
+					switch string(d.lower()) {
 					case "id":
 						env.ChatID = d.StrBytes()
 					case "kind":
@@ -79,8 +71,8 @@ func decodeKnown(d *Decoder, v any) bool {
 	switch v := v.(type) {
 	case *abi.Text:
 		*v = abi.Text{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "id":
 				v.ID = d.Str()
 			case "origin_id":
@@ -97,8 +89,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.FileMessage:
 		*v = abi.FileMessage{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "id":
 				v.ID = d.Str()
 			case "url":
@@ -119,8 +111,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.Correct:
 		*v = abi.Correct{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "id":
 				v.ID = d.Str()
 			case "target":
@@ -133,8 +125,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.Retract:
 		*v = abi.Retract{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "id":
 				v.ID = d.Str()
 			case "target":
@@ -145,8 +137,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.React:
 		*v = abi.React{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "id":
 				v.ID = d.Str()
 			case "target":
@@ -159,8 +151,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.Displayed:
 		*v = abi.Displayed{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "target":
 				v.Target = d.Str()
 			default:
@@ -169,8 +161,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.ChatState:
 		*v = abi.ChatState{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "state":
 				v.State = abi.State(d.Str())
 			default:
@@ -179,8 +171,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.ContactRef:
 		*v = abi.ContactRef{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "legacy_id":
 				v.LegacyID = d.Str()
 			default:
@@ -189,8 +181,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.BridgeResponse:
 		*v = abi.BridgeResponse{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "token":
 				v.Token = d.Str()
 			case "context":
@@ -205,8 +197,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.BridgeEvent:
 		*v = abi.BridgeEvent{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "bridge":
 				v.Bridge = d.Str()
 			case "event":
@@ -217,8 +209,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.Timer:
 		*v = abi.Timer{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "timer":
 				v.Timer = d.Str()
 			case "context":
@@ -229,8 +221,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.FileFetched:
 		*v = abi.FileFetched{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "token":
 				v.Token = d.Str()
 			case "context":
@@ -250,8 +242,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.Login:
 		*v = abi.Login{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "registration":
 				v.Registration = d.StrMap()
 			default:
@@ -260,8 +252,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.Input:
 		*v = abi.Input{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "prompt":
 				v.Prompt = d.Str()
 			case "text":
@@ -272,8 +264,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.Validate:
 		*v = abi.Validate{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "request":
 				v.Request = d.Str()
 			case "values":
@@ -284,8 +276,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.Search:
 		*v = abi.Search{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "request":
 				v.Request = d.Str()
 			case "query":
@@ -296,8 +288,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.JIDToLegacy:
 		*v = abi.JIDToLegacy{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "username":
 				v.Username = d.Str()
 			default:
@@ -306,8 +298,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.LegacyToJID:
 		*v = abi.LegacyToJID{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "legacy_id":
 				v.LegacyID = d.Str()
 			default:
@@ -318,8 +310,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		decodeContact(d, v)
 	case *abi.ContactList:
 		*v = abi.ContactList{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "contacts":
 				if d.Array() {
 					v.Contacts = []abi.Contact{}
@@ -334,8 +326,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.Token:
 		*v = abi.Token{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "token":
 				v.Token = d.Str()
 			default:
@@ -344,8 +336,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.KVValue:
 		*v = abi.KVValue{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "value":
 				v.Value = d.Str()
 			default:
@@ -354,8 +346,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.KVKeys:
 		*v = abi.KVKeys{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "keys":
 				v.Keys = d.Strs()
 			default:
@@ -364,8 +356,8 @@ func decodeKnown(d *Decoder, v any) bool {
 		}
 	case *abi.ErrorReply:
 		*v = abi.ErrorReply{}
-		for k := range fields(d) {
-			switch k {
+		for ok := d.Object(); ok && d.Field(); {
+			switch string(d.lower()) {
 			case "error":
 				v.Error = decodeError(d)
 			default:
@@ -378,118 +370,14 @@ func decodeKnown(d *Decoder, v any) bool {
 	return true
 }
 
-// fields iterates over the keys of an object (nothing for null). The body must consume each
-// member's value.
-func fields(d *Decoder) func(yield func(string) bool) {
-	return func(yield func(string) bool) {
-		if !d.Object() {
-			return
-		}
-		for {
-			k, ok := d.NextKey()
-			if !ok {
-				return
-			}
-			// string(k) in a switch does not allocate; this conversion does for long keys
-			// only (the compiler keeps short ones on the stack when they do not escape).
-			if !yield(keyString(k)) {
-				return
-			}
-		}
-	}
-}
-
-// keyString interns the keys of ABI v1 so that iterating fields does not allocate.
-func keyString(k []byte) string {
-	switch string(k) {
-	case "id":
-		return "id"
-	case "text":
-		return "text"
-	case "target":
-		return "target"
-	case "token":
-		return "token"
-	case "context":
-		return "context"
-	case "legacy_id":
-		return "legacy_id"
-	case "reactions":
-		return "reactions"
-	case "state":
-		return "state"
-	case "origin_id":
-		return "origin_id"
-	case "reply_to":
-		return "reply_to"
-	case "thread":
-		return "thread"
-	case "url":
-		return "url"
-	case "name":
-		return "name"
-	case "type":
-		return "type"
-	case "size":
-		return "size"
-	case "caption":
-		return "caption"
-	case "response":
-		return "response"
-	case "error":
-		return "error"
-	case "bridge":
-		return "bridge"
-	case "event":
-		return "event"
-	case "timer":
-		return "timer"
-	case "file":
-		return "file"
-	case "handle":
-		return "handle"
-	case "value":
-		return "value"
-	case "keys":
-		return "keys"
-	case "contacts":
-		return "contacts"
-	case "jid":
-		return "jid"
-	case "client_type":
-		return "client_type"
-	case "friend":
-		return "friend"
-	case "presence":
-		return "presence"
-	case "vcard":
-		return "vcard"
-	case "avatar_id":
-		return "avatar_id"
-	case "ready":
-		return "ready"
-	case "show":
-		return "show"
-	case "status":
-		return "status"
-	case "last_seen":
-		return "last_seen"
-	case "code":
-		return "code"
-	case "message":
-		return "message"
-	}
-	return string(k)
-}
-
 func decodeError(d *Decoder) *abi.Error {
 	if d.peek() == 'n' {
 		d.Skip()
 		return nil
 	}
 	e := &abi.Error{}
-	for k := range fields(d) {
-		switch k {
+	for ok := d.Object(); ok && d.Field(); {
+		switch string(d.lower()) {
 		case "code":
 			_ = e.Code.UnmarshalText(d.StrBytes())
 		case "message":
@@ -501,9 +389,34 @@ func decodeError(d *Decoder) *abi.Error {
 	return e
 }
 
+func decodeVCard(d *Decoder, v *abi.VCard) {
+	for ok := d.Object(); ok && d.Field(); {
+		switch string(d.lower()) {
+		case "full_name":
+			v.FullName = d.Str()
+		case "given":
+			v.Given = d.Str()
+		case "family":
+			v.Family = d.Str()
+		case "nickname":
+			v.Nickname = d.Str()
+		case "phone":
+			v.Phone = d.Str()
+		case "email":
+			v.Email = d.Str()
+		case "url":
+			v.URL = d.Str()
+		case "note":
+			v.Note = d.Str()
+		default:
+			d.Skip()
+		}
+	}
+}
+
 func decodeFile(d *Decoder, f *abi.File) {
-	for k := range fields(d) {
-		switch k {
+	for ok := d.Object(); ok && d.Field(); {
+		switch string(d.lower()) {
 		case "handle":
 			f.Handle = d.Str()
 		case "size":
@@ -520,8 +433,8 @@ func decodeFile(d *Decoder, f *abi.File) {
 
 func decodeContact(d *Decoder, c *abi.Contact) {
 	*c = abi.Contact{}
-	for k := range fields(d) {
-		switch k {
+	for ok := d.Object(); ok && d.Field(); {
+		switch string(d.lower()) {
 		case "legacy_id":
 			c.LegacyID = d.Str()
 		case "jid":
@@ -538,8 +451,8 @@ func decodeContact(d *Decoder, c *abi.Contact) {
 				continue
 			}
 			p := &abi.Presence{}
-			for k := range fields(d) {
-				switch k {
+			for ok := d.Object(); ok && d.Field(); {
+				switch string(d.lower()) {
 				case "show":
 					p.Show = abi.Show(d.Str())
 				case "status":
@@ -557,7 +470,7 @@ func decodeContact(d *Decoder, c *abi.Contact) {
 				continue
 			}
 			c.VCard = &abi.VCard{}
-			d.Skip() // rare: decoded below by encoding/json
+			decodeVCard(d, c.VCard)
 		case "avatar_id":
 			c.AvatarID = d.Str()
 		case "ready":
@@ -570,7 +483,7 @@ func decodeContact(d *Decoder, c *abi.Contact) {
 
 // Append appends v as JSON; types this package does not know go through encoding/json.
 func Append(b []byte, v any) ([]byte, error) {
-	e := Encoder{B: b}
+	e := Encoder{B: b, Start: len(b)}
 	if encodeKnown(&e, v) {
 		return e.B, nil
 	}

@@ -1,0 +1,42 @@
+//go:build gw_stdjson
+
+package wire
+
+import (
+	"encoding/json"
+
+	"github.com/xmppgw/gateway/abi"
+)
+
+// Std reports whether this build uses encoding/json for everything (tag gw_stdjson).
+const Std = true
+
+// DecodeEnvelope reads an event envelope with encoding/json.
+func DecodeEnvelope(b []byte, env *Envelope) error {
+	var e abi.Envelope
+	if err := json.Unmarshal(b, &e); err != nil {
+		return err
+	}
+	*env = Envelope{Type: []byte(e.Type), Session: []byte(e.Session), Payload: e.Payload}
+	if e.Chat != nil {
+		env.HasChat = true
+		env.ChatID = []byte(e.Chat.ID)
+		env.ChatKind = []byte(e.Chat.Kind)
+	}
+	return nil
+}
+
+// UnmarshalEvent decodes an event payload with encoding/json.
+func UnmarshalEvent(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// Unmarshal decodes with encoding/json.
+func Unmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// Append appends v as JSON with encoding/json.
+func Append(b []byte, v any) ([]byte, error) {
+	j, err := json.Marshal(v)
+	if err != nil {
+		return b, err
+	}
+	return append(b, j...), nil
+}
