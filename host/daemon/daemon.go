@@ -12,13 +12,19 @@ package daemon
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/xmppgw/gateway/abi"
+	"github.com/xmppgw/gateway/host/plugin"
+	"github.com/xmppgw/gateway/host/session"
 
 	"github.com/xmppgw/gateway/host/admin"
 	"github.com/xmppgw/gateway/host/config"
@@ -71,11 +77,11 @@ func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err e
 
 	addr := net.JoinHostPort(cfg.XMPP.Host, strconv.Itoa(cfg.XMPP.Port))
 	for _, gc := range cfg.Gateways {
-		d.Gateways = append(d.Gateways, gateway.New(gateway.Options{
-			JID: gc.JID, Type: gc.Type, Name: gc.Name, Addr: addr, Secret: gc.Secret.Reveal(),
-			Logger: o.Logger, Metrics: d.Metrics,
-			MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff, AuthBackoff: o.AuthBackoff,
-		}))
+		g, err := gateway.New(ctx, gatewayOptions(cfg, gc, addr, st, d.Metrics, o))
+		if err != nil {
+			return nil, err
+		}
+		d.Gateways = append(d.Gateways, g)
 	}
 
 	if cfg.Admin.Listen != "" {
@@ -95,9 +101,41 @@ func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err e
 	return d, nil
 }
 
-// linkCheck reports a component link that is down, with why and since when.
+// gatewayOptions turns one [[gateway]] table into the options of a Gateway.
+func gatewayOptions(cfg *config.Config, gc config.Gateway, addr string, st *store.Store, ms *metrics.Set, o Options) gateway.Options {
+	pluginConfig, _ := json.Marshal(gc.Config) // decoded from TOML: always encodable
+	return gateway.Options{
+		JID: gc.JID, Type: gc.Type, Name: gc.Name, Addr: addr, Secret: gc.Secret.Reveal(),
+		Logger: o.Logger, Metrics: ms,
+		MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff, AuthBackoff: o.AuthBackoff,
+		Plugin: gc.Plugin,
+		PluginOptions: plugin.Options{
+			CacheDir:      filepath.Join(cfg.DataDir, "wasm-cache"),
+			Instances:     gc.Limits.Instances,
+			MemoryLimitMB: gc.Limits.MemoryMB,
+			EventTimeout:  gc.Limits.EventTimeout,
+			Init:          abi.Init{Gateway: gc.JID, Config: pluginConfig, Bridges: gc.Bridges},
+		},
+		Store: st,
+		Sessions: session.Config{
+			Name:         gc.Name,
+			AllowDomains: gc.AllowDomains,
+			AllowRegex:   gc.AllowRegex,
+			QueueSize:    gc.Limits.Queue,
+			StorageQuota: int64(gc.Limits.StorageQuotaKB) * 1024,
+			DataDir:      cfg.DataDir,
+		},
+	}
+}
+
+// linkCheck reports a component link that is down, or a plugin that was stopped.
 func linkCheck(g *gateway.Gateway) admin.Check {
 	return func(context.Context) error {
+		if p := g.Plugin(); p != nil {
+			if err := p.Healthy(); err != nil {
+				return fmt.Errorf("plugin stopped: %w", err)
+			}
+		}
 		st := g.Status()
 		if st.Connected {
 			return nil
@@ -126,6 +164,12 @@ func (d *Daemon) Wait() { d.wg.Wait() }
 // Stop stops everything and closes the store. It is safe to call more than once.
 func (d *Daemon) Stop() {
 	d.once.Do(func() {
+		// Sessions log out while the links are still up, so users see the puppets go offline.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		for _, g := range d.Gateways {
+			g.Shutdown(ctx)
+		}
 		if d.cancel != nil {
 			d.cancel()
 		}

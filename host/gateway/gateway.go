@@ -7,9 +7,15 @@ package gateway
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
+
+	"github.com/xmppgw/gateway/abi"
+	"github.com/xmppgw/gateway/host/plugin"
+	"github.com/xmppgw/gateway/host/session"
+	"github.com/xmppgw/gateway/host/store"
 
 	"github.com/xmppgw/gateway/host/buildinfo"
 	"github.com/xmppgw/gateway/host/metrics"
@@ -35,6 +41,15 @@ type Options struct {
 	Metrics *metrics.Set
 	// Link overrides the link's backoff settings (tests shorten them).
 	MinBackoff, MaxBackoff, AuthBackoff time.Duration
+
+	// Plugin is the network plugin's .wasm file; empty runs the gateway without a network
+	// (disco, version and ping only).
+	Plugin        string
+	PluginOptions plugin.Options
+	// Store keeps users, contacts and plugin data; required with a plugin.
+	Store *store.Store
+	// Sessions configures the session layer; JID, Name and Logger are filled in.
+	Sessions session.Config
 }
 
 // Gateway routes the stanzas of one component.
@@ -48,10 +63,14 @@ type Gateway struct {
 
 	privMu sync.Mutex
 	privs  map[string]Privileges // by server domain
+
+	plugin   *plugin.Plugin
+	sessions *session.Manager
+	started  sync.Once
 }
 
-// New creates a gateway; Run connects it.
-func New(o Options) *Gateway {
+// New creates a gateway and loads its plugin; Run connects it. Close releases the plugin.
+func New(ctx context.Context, o Options) (*Gateway, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -64,7 +83,112 @@ func New(o Options) *Gateway {
 		JID: o.JID, Addr: o.Addr, Secret: o.Secret, Logger: o.Logger, Metrics: g.m,
 		MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff, AuthBackoff: o.AuthBackoff,
 	}, g)
-	return g
+	if o.Plugin == "" {
+		return g, nil
+	}
+	if err := g.loadPlugin(ctx); err != nil {
+		return nil, err
+	}
+	g.info.Features = append(g.info.Features, g.sessions.Features()...)
+	return g, nil
+}
+
+// loadPlugin starts the plugin and the session layer on top of it.
+func (g *Gateway) loadPlugin(ctx context.Context) error {
+	o := g.opts
+	host := &lateHost{}
+	po := o.PluginOptions
+	po.Logger = g.log
+	p, err := plugin.Load(ctx, o.Plugin, host, po)
+	if err != nil {
+		return fmt.Errorf("gateway %s: %w", o.JID, err)
+	}
+	sc := o.Sessions
+	sc.JID, sc.Logger = o.JID, o.Logger
+	if sc.Name == "" {
+		sc.Name = p.Info().Name
+	}
+	if sc.Name == "" {
+		sc.Name = o.Name
+	}
+	m, err := session.NewManager(context.WithoutCancel(ctx), sc, g, session.PluginRuntime{P: p}, o.Store, p.Info())
+	if err != nil {
+		_ = p.Close(ctx)
+		return fmt.Errorf("gateway %s: %w", o.JID, err)
+	}
+	host.m = m
+	g.plugin, g.sessions = p, m
+	return nil
+}
+
+// lateHost forwards plugin host calls to the session manager, which needs the plugin's init
+// reply to be created: the plugin is loaded first.
+type lateHost struct{ m *session.Manager }
+
+func (h *lateHost) Call(ctx context.Context, s string, method abi.Method, req []byte) ([]byte, error) {
+	if h.m == nil {
+		return nil, abi.Errorf(abi.CodeNoSession, "%s: no host calls during init", method)
+	}
+	return h.m.Call(ctx, s, method, req)
+}
+
+func (h *lateHost) Log(s string, level abi.LogLevel, msg string) {
+	if h.m != nil {
+		h.m.Log(s, level, msg)
+		return
+	}
+	slog.Log(context.Background(), slog.Level(level), msg, "source", "plugin")
+}
+
+func (h *lateHost) PluginCrashed(s string, ev abi.EventType, err error) {
+	if h.m != nil {
+		h.m.PluginCrashed(s, ev, err)
+	}
+}
+
+// Connected is called each time the component link comes up: the first time the sessions of
+// registered users start; later, they show their presence again.
+func (g *Gateway) Connected(ctx context.Context) {
+	if g.sessions == nil {
+		return
+	}
+	first := false
+	g.started.Do(func() { first = true })
+	if first {
+		go func() {
+			if err := g.sessions.StartAll(context.WithoutCancel(ctx)); err != nil {
+				g.log.Error("start sessions", "err", err)
+			}
+		}()
+		return
+	}
+	g.sessions.Reconnected()
+}
+
+// Sessions returns the session layer, nil without a plugin.
+func (g *Gateway) Sessions() *session.Manager { return g.sessions }
+
+// Plugin returns the loaded plugin, nil without one.
+func (g *Gateway) Plugin() *plugin.Plugin { return g.plugin }
+
+// Shutdown logs every session out while the link is still up, so that users see the puppets
+// and the gateway go offline, then closes the plugin.
+func (g *Gateway) Shutdown(ctx context.Context) {
+	if g.sessions != nil {
+		g.sessions.Shutdown(ctx)
+	}
+	if g.plugin != nil {
+		if err := g.plugin.Close(ctx); err != nil {
+			g.log.Error("close plugin", "err", err)
+		}
+	}
+}
+
+// RosterPrivilege reports whether the server of domain lets the gateway read and write its
+// users' rosters (XEP-0356).
+func (g *Gateway) RosterPrivilege(domain string) bool {
+	p := g.Privileges(domain)
+	return p.RosterGet() && p.RosterSet()
 }
 
 // JID returns the gateway's component JID.
@@ -100,6 +224,12 @@ func (g *Gateway) HandleStanza(s *xmpp.Element) {
 			}
 			return
 		}
+	}
+	if g.sessions != nil && g.sessions.HandleStanza(s) {
+		return
+	}
+	switch s.Name.Local {
+	case xmpp.KindIQ:
 		if local == "" {
 			g.handleOwnIQ(s)
 			return

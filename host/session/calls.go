@@ -238,7 +238,10 @@ func (s *Session) finishRequest(id, errText, legacyID string) ([]byte, error) {
 		return nil, abi.Errorf(abi.CodeNotFound, "no pending request %q (answered already, or timed out)", id)
 	}
 	delete(s.requests, id)
-	cb(errText, legacyID)
+	// The callback may deliver events: run it after the current one, never inside a host call.
+	if err := s.enqueue(func() { cb(errText, legacyID) }); err != nil {
+		return nil, abi.Errorf(abi.CodeUnavailable, "session busy: %v", err)
+	}
 	return empty, nil
 }
 

@@ -254,3 +254,20 @@ func (m *Manager) event(ctx context.Context, user string, ev abi.EventType, chat
 	}
 	return m.rt.Event(ctx, user, ev, chat, b)
 }
+
+// Reconnected shows every session's presences again after the component link came back (the
+// server may have restarted and told users the puppets were gone).
+func (m *Manager) Reconnected() {
+	m.mu.Lock()
+	all := make([]*Session, 0, len(m.sessions))
+	for _, s := range m.sessions {
+		all = append(all, s)
+	}
+	m.mu.Unlock()
+	for _, s := range all {
+		_ = s.enqueue(func() {
+			s.sendGatewayPresence()
+			s.resendPresences()
+		})
+	}
+}

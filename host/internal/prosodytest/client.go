@@ -30,7 +30,8 @@ type Client struct {
 	nextID  atomic.Int64
 }
 
-// NewClient logs user in on s and starts reading its stream. It fails the test on error.
+// NewClient logs user in on s, starts reading its stream and sends initial presence. It fails
+// the test on error.
 func (s *Server) NewClient(t testing.TB, user string) *Client {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -47,6 +48,11 @@ func (s *Server) NewClient(t testing.TB, user string) *Client {
 	go func() {
 		_ = sess.Serve(mxmpp.HandlerFunc(c.handle))
 	}()
+	// Initial presence: the server routes presence and bare-JID messages only to available
+	// resources.
+	if err := c.Send(ctx, xmpp.Elem("jabber:client", xmpp.KindPresence)); err != nil {
+		t.Fatalf("prosodytest: initial presence: %v", err)
+	}
 	return c
 }
 

@@ -236,64 +236,70 @@ func (d *Decoder) readKey() []byte {
 	return k
 }
 
-// strBytes reads a string token and returns its raw contents (without quotes) and whether it
-// holds escapes. Invalid UTF-8 counts as an escape so that unescape repairs it.
+// strBytes reads a string token and returns its raw contents (without quotes) and whether they
+// need unescape: escapes, or invalid UTF-8 (which unescape repairs as encoding/json does).
 func (d *Decoder) strBytes() ([]byte, bool) {
 	d.i++ // opening quote
 	start := d.i
-	esc := false
+	esc, hi := false, false
 	for d.i < len(d.b) {
-		c := d.b[d.i]
-		switch {
+		n, h := scanString(d.b[d.i:])
+		d.i += n
+		hi = hi || h
+		if d.i >= len(d.b) {
+			break
+		}
+		switch c := d.b[d.i]; {
 		case c == '"':
 			s := d.b[start:d.i]
 			d.i++
+			if hi && !utf8.Valid(s) {
+				esc = true
+			}
 			return s, esc
 		case c == '\\':
 			esc = true
-			d.i += 2
-		case c < 0x20:
+			if d.i+1 >= len(d.b) {
+				d.i = len(d.b)
+				break
+			}
+			switch d.b[d.i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				d.i += 2
+			case 'u':
+				if hex4(d.b[d.i+2:]) < 0 {
+					d.fail("invalid escape")
+					return nil, false
+				}
+				d.i += 6
+			default:
+				d.fail("invalid escape")
+				return nil, false
+			}
+		default:
 			d.fail("control character in string")
 			return nil, false
-		case c >= utf8.RuneSelf:
-			r, n := utf8.DecodeRune(d.b[d.i:])
-			if r == utf8.RuneError && n == 1 {
-				esc = true
-			}
-			d.i += n
-		default:
-			d.i++
 		}
 	}
 	d.fail("unterminated string")
 	return nil, false
 }
 
-// unescape appends the decoded form of a raw string body (valid escapes assumed checked here).
+// unescape appends the decoded form of a string body that strBytes accepted.
 func unescape(dst, s []byte) []byte {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			r, n := utf8.DecodeRune(s[i:])
-			if r == utf8.RuneError && n == 1 {
-				dst = utf8.AppendRune(dst, utf8.RuneError)
-			} else {
-				dst = append(dst, s[i:i+n]...)
-			}
-			i += n
-			continue
+	for len(s) > 0 {
+		k := indexByte(s, '\\')
+		if k < 0 {
+			k = len(s)
 		}
-		if c != '\\' {
-			dst = append(dst, c)
-			i++
-			continue
+		dst = appendValid(dst, s[:k])
+		s = s[k:]
+		if len(s) < 2 {
+			break
 		}
-		if i+1 >= len(s) {
-			return dst
-		}
-		switch s[i+1] {
+		switch s[1] {
 		case '"', '\\', '/':
-			dst = append(dst, s[i+1])
+			dst = append(dst, s[1])
 		case 'b':
 			dst = append(dst, '\b')
 		case 'f':
@@ -305,15 +311,15 @@ func unescape(dst, s []byte) []byte {
 		case 't':
 			dst = append(dst, '\t')
 		case 'u':
-			r := hex4(s[i+2:])
-			i += 6
+			r := hex4(s[2:])
+			s = s[min(6, len(s)):]
 			if utf16.IsSurrogate(r) {
 				r2 := rune(-1)
-				if i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
-					r2 = hex4(s[i+2:])
+				if len(s) >= 6 && s[0] == '\\' && s[1] == 'u' {
+					r2 = hex4(s[2:])
 				}
 				if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
-					i += 6
+					s = s[6:]
 					r = dec
 				} else {
 					r = utf8.RuneError
@@ -322,7 +328,24 @@ func unescape(dst, s []byte) []byte {
 			dst = utf8.AppendRune(dst, r)
 			continue
 		}
-		i += 2
+		s = s[2:]
+	}
+	return dst
+}
+
+// appendValid appends s, with each invalid UTF-8 byte replaced by U+FFFD.
+func appendValid(dst, s []byte) []byte {
+	if utf8.Valid(s) {
+		return append(dst, s...)
+	}
+	for len(s) > 0 {
+		r, n := utf8.DecodeRune(s)
+		if r == utf8.RuneError && n == 1 {
+			dst = utf8.AppendRune(dst, utf8.RuneError)
+		} else {
+			dst = append(dst, s[:n]...)
+		}
+		s = s[n:]
 	}
 	return dst
 }
@@ -348,30 +371,6 @@ func hex4(s []byte) rune {
 	return r
 }
 
-// checkEscapes validates the escapes of a raw string body.
-func checkEscapes(s []byte) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' {
-			continue
-		}
-		if i+1 >= len(s) {
-			return false
-		}
-		switch s[i+1] {
-		case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-			i++
-		case 'u':
-			if hex4(s[i+2:]) < 0 {
-				return false
-			}
-			i += 5
-		default:
-			return false
-		}
-	}
-	return true
-}
-
 // StrBytes reads a string (or null, as empty) and returns its decoded bytes: a sub-slice of the
 // input when it has no escapes, else a fresh slice.
 func (d *Decoder) StrBytes() []byte {
@@ -379,10 +378,6 @@ func (d *Decoder) StrBytes() []byte {
 	case '"':
 		s, esc := d.strBytes()
 		if esc {
-			if !checkEscapes(s) {
-				d.fail("invalid escape")
-				return nil
-			}
 			return unescape(make([]byte, 0, len(s)), s)
 		}
 		return s
@@ -511,10 +506,7 @@ func (d *Decoder) Skip() {
 			d.Skip()
 		}
 	case '"':
-		s, esc := d.strBytes()
-		if esc && !checkEscapes(s) {
-			d.fail("invalid escape")
-		}
+		d.strBytes()
 	case 't':
 		d.lit("true")
 	case 'f':

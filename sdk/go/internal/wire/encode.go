@@ -3,7 +3,7 @@ package wire
 import (
 	"encoding/base64"
 	"strconv"
-	"unicode/utf8"
+	"unsafe"
 )
 
 // Encoder appends JSON to B. Members are written with the field methods, which put the comma
@@ -127,67 +127,40 @@ func (e *Encoder) BytesOmit(k string, v []byte) {
 
 const hexDigits = "0123456789abcdef"
 
-// safe[c] is true for the ASCII bytes a JSON string may hold as they are. Like encoding/json,
-// '<', '>' and '&' are escaped, so the output matches json.Marshal byte for byte.
-var safe = func() (t [utf8.RuneSelf]bool) {
-	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = true
-	}
-	for _, c := range `"\<>&` {
-		t[c] = false
-	}
-	return t
-}()
-
-// AppendString appends s as a JSON string, escaped exactly as encoding/json does.
+// AppendString appends s as a JSON string. It escapes what JSON requires ('"', '\\', control
+// characters) and replaces invalid UTF-8 with U+FFFD, as encoding/json does; unlike
+// encoding/json it leaves '<', '>', '&', U+2028 and U+2029 as they are (valid JSON, and the host
+// is no browser).
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if safe[c] {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
-			i++
-			start = i
-			continue
+	p := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
+	for len(p) > 0 {
+		n, hi := scanString(p)
+		if hi {
+			b = appendValid(b, p[:n])
+		} else {
+			b = append(b, p[:n]...)
 		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && n == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += n
-			start = i
-			continue
+		if n == len(p) {
+			break
 		}
-		if r == '\u2028' || r == '\u2029' {
-			b = append(b, s[start:i]...)
-			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
-			i += n
-			start = i
-			continue
+		switch c := p[n]; c {
+		case '"', '\\':
+			b = append(b, '\\', c)
+		case '\b':
+			b = append(b, '\\', 'b')
+		case '\f':
+			b = append(b, '\\', 'f')
+		case '\n':
+			b = append(b, '\\', 'n')
+		case '\r':
+			b = append(b, '\\', 'r')
+		case '\t':
+			b = append(b, '\\', 't')
+		default:
+			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 		}
-		i += n
+		p = p[n+1:]
 	}
-	b = append(b, s[start:]...)
 	return append(b, '"')
 }

@@ -1,0 +1,270 @@
+package daemon_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xmppgw/gateway/host/daemon"
+	"github.com/xmppgw/gateway/host/internal/prosodytest"
+	"github.com/xmppgw/gateway/host/internal/wasmtest"
+	"github.com/xmppgw/gateway/host/store"
+	"github.com/xmppgw/gateway/host/xmpp"
+	"github.com/xmppgw/gateway/host/xmpp/disco"
+	"github.com/xmppgw/gateway/host/xmpp/form"
+	"github.com/xmppgw/gateway/host/xmpp/register"
+	"github.com/xmppgw/gateway/host/xmpp/vcard"
+)
+
+const gwJID = "telegram.localhost"
+
+// echoGateway is a [[gateway]] table running the echo plugin.
+func echoGateway(t *testing.T, secret string, extra string) string {
+	return gatewayTable(gwJID, secret, "echo") + fmt.Sprintf("plugin = %q\n%s", wasmtest.Build(t, "plugins/echo"), extra)
+}
+
+// waitFor reads stanzas until match accepts one, failing after a deadline.
+func waitFor(t *testing.T, c *prosodytest.Client, what string, match func(*xmpp.Element) bool) *xmpp.Element {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	var seen []string
+	for {
+		e, err := c.Next(ctx)
+		if err != nil {
+			t.Fatalf("waiting for %s: %v; saw:\n%s", what, err, strings.Join(seen, "\n"))
+		}
+		if match(e) {
+			return e
+		}
+		seen = append(seen, e.String())
+	}
+}
+
+// registerUser registers user through XEP-0077 with the echo network's form.
+func registerUser(t *testing.T, c *prosodytest.Client, name string) *xmpp.Element {
+	t.Helper()
+	ctx := ctxT(t)
+	r, err := c.IQ(ctx, "get", gwJID, xmpp.Elem(register.NS, "query"))
+	if err != nil || r.Get("type") != "result" {
+		t.Fatalf("register get: %v %v", r, err)
+	}
+	f, err := form.Parse(r.Child(register.NS, "query").Child(form.NS, "x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.Field("name") == nil {
+		t.Fatalf("registration form has no name field: %s", r)
+	}
+	sub := &form.Form{Type: "submit", Fields: []form.Field{{Var: "name", Values: []string{name}}}}
+	r, err = c.IQ(ctx, "set", gwJID, xmpp.Elem(register.NS, "query").Add(sub.Element()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func rosterItems(t *testing.T, c *prosodytest.Client) map[string]*xmpp.Element {
+	t.Helper()
+	r, err := c.IQ(ctxT(t), "get", "", xmpp.Elem("jabber:iq:roster", "query"))
+	if err != nil || r.Get("type") != "result" {
+		t.Fatalf("roster get: %v %v", r, err)
+	}
+	items := map[string]*xmpp.Element{}
+	for _, it := range r.Child("jabber:iq:roster", "query").Children {
+		items[it.Get("jid")] = it
+	}
+	return items
+}
+
+func TestRegisterLoginRosterAndEcho(t *testing.T) {
+	srv := prosodytest.Start(t, prosodytest.Options{})
+	d := startDaemon(t, srv, echoGateway(t, srv.Components[0].Secret, ""))
+	waitHealth(t, d, http.StatusOK)
+	alice := srv.NewClient(t, "alice")
+	ctx := ctxT(t)
+
+	// The gateway advertises registration.
+	r, _ := alice.IQ(ctx, "get", gwJID, xmpp.Elem(disco.NSInfo, "query"))
+	if !strings.Contains(r.String(), register.NS) {
+		t.Fatalf("disco lacks %s: %s", register.NS, r)
+	}
+	// A refused form shows the plugin's reason.
+	if r := registerUser(t, alice, ""); r.Get("type") != "error" || !strings.Contains(r.String(), "required") {
+		t.Fatalf("empty name: %s", r)
+	}
+	if r := registerUser(t, alice, strings.Repeat("x", 65)); r.Get("type") != "error" || !strings.Contains(r.String(), "too long") {
+		t.Fatalf("long name: %s", r)
+	}
+	if r := registerUser(t, alice, "Alice"); r.Get("type") != "result" {
+		t.Fatalf("register: %s", r)
+	}
+
+	// The gateway shows the session state as its presence, ending connected.
+	waitFor(t, alice, "connected gateway presence", func(e *xmpp.Element) bool {
+		st := e.Child("jabber:client", "status")
+		return e.Name.Local == "presence" && xmpp.Bare(e.Get("from")) == gwJID && e.Child("jabber:client", "show") == nil &&
+			st != nil && st.Text == "Echo network: logged in as Alice"
+	})
+	// Puppets show up with their presence, caps, avatar hash and idle time.
+	liam := waitFor(t, alice, "liam's presence", func(e *xmpp.Element) bool {
+		return e.Name.Local == "presence" && xmpp.Bare(e.Get("from")) == "liam@"+gwJID
+	})
+	if sh := liam.Child("jabber:client", "show"); sh == nil || sh.Text != "xa" {
+		t.Errorf("liam show: %s", liam)
+	}
+	for _, ns := range []string{"http://jabber.org/protocol/caps", vcard.NSUpdate, "urn:xmpp:idle:1"} {
+		if liam.ChildNS(ns) == nil {
+			t.Errorf("liam's presence lacks %s: %s", ns, liam)
+		}
+	}
+
+	// The roster holds the five friends with their names, in the gateway's group.
+	deadline := time.Now().Add(10 * time.Second)
+	var items map[string]*xmpp.Element
+	for {
+		items = rosterItems(t, alice)
+		if len(items) >= 5 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for id, name := range map[string]string{"eve": "Eve Echo", "dora": "Dora Away", "liam": "Liam Lastweek", "bot": "Helper Bot", "plain": "Plain Echo"} {
+		it := items[id+"@"+gwJID]
+		if it == nil || it.Get("name") != name || it.Get("subscription") != "both" {
+			t.Errorf("roster item %s: %v", id, it)
+			continue
+		}
+		if g := it.Child("jabber:iq:roster", "group"); g == nil || g.Text != "Echo" {
+			t.Errorf("roster item %s group: %s", id, it)
+		}
+	}
+
+	// vCard and disco#info answered for the puppet itself.
+	r, err := alice.IQ(ctx, "get", "eve@"+gwJID, xmpp.Elem(vcard.NS, "vCard"))
+	if err != nil || r.Get("type") != "result" {
+		t.Fatalf("vcard: %v %v", r, err)
+	}
+	v, err := vcard.Parse(r.Child(vcard.NS, "vCard"))
+	if err != nil || v.FullName != "Eve Echo" || v.Given != "Eve" || len(v.Photo) == 0 || v.PhotoType != "image/png" {
+		t.Fatalf("vcard: %+v %v", v, err)
+	}
+	r, _ = alice.IQ(ctx, "get", "bot@"+gwJID, xmpp.Elem(disco.NSInfo, "query"))
+	if id := r.Child(disco.NSInfo, "query").Child(disco.NSInfo, "identity"); id == nil || id.Get("category") != "client" || id.Get("type") != "bot" {
+		t.Fatalf("puppet disco: %s", r)
+	}
+
+	// A message gets a receipt (once the network accepted it), typing, and the echo.
+	msg := xmpp.Elem("jabber:client", "message", "type", "chat", "id", "m1", "to", "eve@"+gwJID).
+		Add(xmpp.Elem("jabber:client", "body").WithText("hello"), xmpp.Elem("urn:xmpp:receipts", "request"))
+	if err := alice.Send(ctx, msg); err != nil {
+		t.Fatal(err)
+	}
+	var gotReceipt, gotTyping bool
+	waitFor(t, alice, "echo reply", func(e *xmpp.Element) bool {
+		if e.Name.Local != "message" || xmpp.Bare(e.Get("from")) != "eve@"+gwJID {
+			return false
+		}
+		if rc := e.Child("urn:xmpp:receipts", "received"); rc != nil && rc.Get("id") == "m1" {
+			gotReceipt = true
+		}
+		if e.Child("http://jabber.org/protocol/chatstates", "composing") != nil {
+			gotTyping = true
+		}
+		b := e.Child("jabber:client", "body")
+		return b != nil && b.Text == "echo: hello"
+	})
+	if !gotReceipt || !gotTyping {
+		t.Errorf("before the echo: receipt %v, typing %v", gotReceipt, gotTyping)
+	}
+
+	// A message the network refuses comes back as an error on that message.
+	msg = xmpp.Elem("jabber:client", "message", "type", "chat", "id", "m2", "to", "plain@"+gwJID).
+		Add(xmpp.Elem("jabber:client", "body").WithText("fail"))
+	_ = alice.Send(ctx, msg)
+	e := waitFor(t, alice, "error on m2", func(e *xmpp.Element) bool { return e.Get("id") == "m2" && e.Get("type") == "error" })
+	if !strings.Contains(e.String(), "refuses this message") {
+		t.Errorf("error text: %s", e)
+	}
+
+	// Unknown puppets are still contacts on the echo network; invalid JIDs get item-not-found.
+	_ = alice.Send(ctx, xmpp.Elem("jabber:client", "message", "type", "chat", "id", "m3", "to", `bad\5cname@`+gwJID).
+		Add(xmpp.Elem("jabber:client", "body").WithText("hi")))
+	_ = e
+
+	// Unregistering wipes everything the gateway holds about alice, and her roster.
+	r, err = alice.IQ(ctx, "set", gwJID, xmpp.Elem(register.NS, "query").Add(xmpp.Elem(register.NS, "remove")))
+	if err != nil || r.Get("type") != "result" {
+		t.Fatalf("unregister: %v %v", r, err)
+	}
+	assertUserGone(t, d, "alice@localhost")
+	deadline = time.Now().Add(10 * time.Second)
+	for {
+		items = rosterItems(t, alice)
+		n := 0
+		for j := range items {
+			if strings.HasSuffix(j, "@"+gwJID) {
+				n++
+			}
+		}
+		if n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("puppets left in roster after unregister: %v", items)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// And a message to a puppet now asks for registration.
+	_ = alice.Send(ctx, xmpp.Elem("jabber:client", "message", "type", "chat", "id", "m4", "to", "eve@"+gwJID).
+		Add(xmpp.Elem("jabber:client", "body").WithText("still there?")))
+	e = waitFor(t, alice, "error on m4", func(e *xmpp.Element) bool { return e.Get("id") == "m4" && e.Get("type") == "error" })
+	if !strings.Contains(e.String(), "registration-required") {
+		t.Errorf("after unregister: %s", e)
+	}
+}
+
+// assertUserGone checks that no row of any kind is left for user.
+func assertUserGone(t *testing.T, d *daemon.Daemon, user string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := d.Store.User(ctx, gwJID, user); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("user row left: %v", err)
+	}
+	if cs, err := d.Store.Contacts(ctx, gwJID, user); err != nil || len(cs) != 0 {
+		t.Errorf("%d contacts left (%v)", len(cs), err)
+	}
+	if keys, err := d.Store.KVKeys(ctx, gwJID, user, ""); err != nil || len(keys) != 0 {
+		t.Errorf("plugin storage left: %v %v", keys, err)
+	}
+	if _, _, err := d.Store.Avatar(ctx, gwJID, user, "eve"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("avatar left: %v", err)
+	}
+	if id, err := d.Store.LegacyMsgID(ctx, gwJID, user, "eve", "m1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("message id map left: %q %v", id, err)
+	}
+}
+
+func TestForbiddenDomainCannotRegister(t *testing.T) {
+	srv := prosodytest.Start(t, prosodytest.Options{})
+	d := startDaemon(t, srv, echoGateway(t, srv.Components[0].Secret, `allow_domains = ["example.org"]`+"\n"))
+	waitHealth(t, d, http.StatusOK)
+	alice := srv.NewClient(t, "alice")
+	ctx := ctxT(t)
+	for _, q := range []*xmpp.Element{xmpp.Elem(register.NS, "query")} {
+		r, err := alice.IQ(ctx, "get", gwJID, q)
+		if err != nil || r.Get("type") != "error" || !strings.Contains(r.String(), "forbidden") {
+			t.Fatalf("register get: %v %v", r, err)
+		}
+	}
+	_ = alice.Send(ctx, xmpp.Elem("jabber:client", "message", "type", "chat", "id", "f1", "to", "eve@"+gwJID).
+		Add(xmpp.Elem("jabber:client", "body").WithText("hi")))
+	e := waitFor(t, alice, "error on f1", func(e *xmpp.Element) bool { return e.Get("id") == "f1" && e.Get("type") == "error" })
+	if !strings.Contains(e.String(), "forbidden") {
+		t.Errorf("message to puppet: %s", e)
+	}
+}
