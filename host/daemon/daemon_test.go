@@ -257,11 +257,8 @@ func TestSeveralGatewaysInOneProcess(t *testing.T) {
 	if err := alice.Send(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
-	r, err := alice.Next(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if r.Name.Local != "message" || r.Get("type") != "error" || r.Get("id") != "m1" {
+	r := waitFor(t, alice, "error on m1", func(e *xmpp.Element) bool { return e.Get("id") == "m1" })
+	if r.Name.Local != "message" || r.Get("type") != "error" {
 		t.Fatalf("got %s", r)
 	}
 }
