@@ -25,7 +25,12 @@ import (
 // startDaemon writes a config for the given [[gateway]] tables and starts a daemon on it.
 func startDaemon(t *testing.T, srv *prosodytest.Server, gateways string) *daemon.Daemon {
 	t.Helper()
-	dir := t.TempDir()
+	return startDaemonIn(t, t.TempDir(), srv, gateways)
+}
+
+// startDaemonIn starts a daemon whose config and data live in dir, so a test can restart it.
+func startDaemonIn(t *testing.T, dir string, srv *prosodytest.Server, gateways string) *daemon.Daemon {
+	t.Helper()
 	host, port, _ := strings.Cut(srv.ComponentAddr, ":")
 	toml := fmt.Sprintf("data_dir = %q\n[xmpp]\nhost = %q\nport = %s\n[admin]\nlisten = \"127.0.0.1:0\"\n%s",
 		filepath.Join(dir, "data"), host, port, gateways)

@@ -268,3 +268,90 @@ func TestForbiddenDomainCannotRegister(t *testing.T) {
 		t.Errorf("message to puppet: %s", e)
 	}
 }
+
+// A restart keeps registrations and contacts: sessions log in again by themselves, and an
+// unchanged roster is not pushed again. At shutdown the user sees puppets and gateway go offline.
+func TestRestartKeepsRegistrationAndRoster(t *testing.T) {
+	srv := prosodytest.Start(t, prosodytest.Options{})
+	dir := t.TempDir()
+	gw := echoGateway(t, srv.Components[0].Secret, "")
+	d := startDaemonIn(t, dir, srv, gw)
+	waitHealth(t, d, http.StatusOK)
+	alice := srv.NewClient(t, "alice")
+	if r := registerUser(t, alice, "Alice"); r.Get("type") != "result" {
+		t.Fatalf("register: %s", r)
+	}
+	waitFor(t, alice, "eve online", func(e *xmpp.Element) bool {
+		return e.Name.Local == "presence" && xmpp.Bare(e.Get("from")) == "eve@"+gwJID && e.Get("type") == ""
+	})
+	first := d.Gateways[0].Sessions().RosterPushes()
+	if first < 6 { // five puppets and the gateway
+		t.Fatalf("%d roster pushes at first login, want at least 6", first)
+	}
+
+	d.Stop()
+	waitFor(t, alice, "eve offline at shutdown", func(e *xmpp.Element) bool {
+		return e.Name.Local == "presence" && xmpp.Bare(e.Get("from")) == "eve@"+gwJID && e.Get("type") == "unavailable"
+	})
+	waitFor(t, alice, "gateway offline at shutdown", func(e *xmpp.Element) bool {
+		return e.Name.Local == "presence" && xmpp.Bare(e.Get("from")) == gwJID && e.Get("type") == "unavailable"
+	})
+
+	d2 := startDaemonIn(t, dir, srv, gw)
+	waitFor(t, alice, "connected after restart", func(e *xmpp.Element) bool {
+		st := e.Child("jabber:client", "status")
+		return e.Name.Local == "presence" && xmpp.Bare(e.Get("from")) == gwJID && st != nil && strings.HasPrefix(st.Text, "Echo network")
+	})
+	waitFor(t, alice, "eve online again", func(e *xmpp.Element) bool {
+		return e.Name.Local == "presence" && xmpp.Bare(e.Get("from")) == "eve@"+gwJID && e.Get("type") == ""
+	})
+	if n := d2.Gateways[0].Sessions().RosterPushes(); n != 0 {
+		t.Errorf("%d roster pushes after a restart with an unchanged roster, want 0", n)
+	}
+	if cs, _ := d2.Store.Contacts(context.Background(), gwJID, "alice@localhost"); len(cs) != 5 {
+		t.Errorf("%d contacts stored, want 5", len(cs))
+	}
+}
+
+// Without the roster privilege the puppets ask for subscription, and the gateway accepts the
+// user's own requests.
+func TestUnprivilegedSubscriptions(t *testing.T) {
+	srv := prosodytest.Start(t, prosodytest.Options{Components: []prosodytest.Component{{JID: gwJID}}})
+	d := startDaemon(t, srv, echoGateway(t, srv.Components[0].Secret, ""))
+	waitHealth(t, d, http.StatusOK)
+	alice := srv.NewClient(t, "alice")
+	ctx := ctxT(t)
+	if r := registerUser(t, alice, "Alice"); r.Get("type") != "result" {
+		t.Fatalf("register: %s", r)
+	}
+	sub := waitFor(t, alice, "subscription request from dora", func(e *xmpp.Element) bool {
+		return e.Name.Local == "presence" && e.Get("type") == "subscribe" && xmpp.Bare(e.Get("from")) == "dora@"+gwJID
+	})
+	if n := sub.Child("http://jabber.org/protocol/nick", "nick"); n == nil || n.Text != "Dora Away" {
+		t.Errorf("subscribe lacks the nick: %s", sub)
+	}
+	if d.Gateways[0].Sessions().RosterPushes() != 0 {
+		t.Error("roster pushes without the privilege")
+	}
+	// The user accepts and subscribes back; the puppet accepts and shows its presence.
+	for _, typ := range []string{"subscribed", "subscribe"} {
+		_ = alice.Send(ctx, xmpp.Elem("jabber:client", "presence", "type", typ, "to", "dora@"+gwJID))
+	}
+	p := waitFor(t, alice, "dora's presence", func(e *xmpp.Element) bool {
+		return e.Name.Local == "presence" && e.Get("type") == "" && xmpp.Bare(e.Get("from")) == "dora@"+gwJID
+	})
+	if st := p.Child("jabber:client", "status"); st == nil || st.Text != "out for lunch" {
+		t.Errorf("dora's presence: %s", p)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		it := rosterItems(t, alice)["dora@"+gwJID]
+		if it != nil && it.Get("subscription") == "both" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("roster item: %v", it)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xmppgw/gateway/abi"
@@ -83,6 +84,9 @@ type Manager struct {
 	log     *slog.Logger
 	info    abi.InitReply
 	baseCtx context.Context
+
+	// rosterPushes counts privileged roster pushes, for tests and metrics.
+	rosterPushes atomic.Int64
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -271,3 +275,6 @@ func (m *Manager) Reconnected() {
 		})
 	}
 }
+
+// RosterPushes returns how many roster pushes the gateway sent since start.
+func (m *Manager) RosterPushes() int64 { return m.rosterPushes.Load() }

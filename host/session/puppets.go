@@ -13,7 +13,6 @@ import (
 	"github.com/xmppgw/gateway/host/xmpp/disco"
 	"github.com/xmppgw/gateway/host/xmpp/idle"
 	"github.com/xmppgw/gateway/host/xmpp/jidesc"
-	"github.com/xmppgw/gateway/host/xmpp/nick"
 	"github.com/xmppgw/gateway/host/xmpp/vcard"
 )
 
@@ -51,7 +50,8 @@ func infoFor(clientType string) *cachedInfo {
 	return ci
 }
 
-// decoratePresence adds caps, avatar hash, nick and idle to an available puppet presence.
+// decoratePresence adds caps, avatar hash and idle to an available puppet presence. (XEP-0172
+// forbids a nick there: it goes with subscription requests.)
 func (s *Session) decoratePresence(p *xmpp.Element, c *roster.Contact) {
 	p.Add(xmpp.Elem(nsCaps, "c", "hash", "sha-1", "node", capNode, "ver", infoFor(c.ClientType).ver))
 	hash := ""
@@ -59,9 +59,6 @@ func (s *Session) decoratePresence(p *xmpp.Element, c *roster.Contact) {
 		hash = c.Avatar.Hash
 	}
 	p.Add(vcard.Update(hash))
-	if c.Name != "" {
-		p.Add(nick.Element(c.Name))
-	}
 	if c.Presence.LastSeen > 0 {
 		p.Add(idle.Element(time.Unix(c.Presence.LastSeen, 0)))
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/xmppgw/gateway/abi"
 	"github.com/xmppgw/gateway/host/roster"
 	"github.com/xmppgw/gateway/host/xmpp"
+	"github.com/xmppgw/gateway/host/xmpp/nick"
 )
 
 // NSRoster is the roster namespace (RFC 6121).
@@ -73,6 +74,11 @@ func (s *Session) syncRoster() {
 	if privileged && s.userRoster == nil {
 		return // the user's roster is on its way
 	}
+	groups := []string{s.m.cfg.Group}
+	if privileged {
+		// The gateway itself belongs in the roster too, so the user sees its state.
+		s.pushIfChanged(s.m.cfg.JID, s.m.cfg.Name, groups)
+	}
 	for _, c := range s.roster.All() {
 		if !c.Friend || !c.Ready {
 			continue
@@ -81,23 +87,29 @@ func (s *Session) syncRoster() {
 		if name == "" {
 			name = c.LegacyID
 		}
-		groups := []string{s.m.cfg.Group}
 		jid := s.puppetJID(c)
 		if privileged {
-			have, ok := s.userRoster[jid]
-			if !ok || have.name != name || !slices.Equal(have.groups, groups) || have.subscription != "both" {
-				s.pushRosterItem(jid, name, groups)
-				s.userRoster[jid] = rosterItem{name: name, groups: groups, subscription: "both"}
-			}
+			s.pushIfChanged(jid, name, groups)
 		} else if !c.InRoster {
 			// Without the privilege the puppet asks; the user's client shows a request.
 			s.m.send(xmpp.Elem(xmpp.NSComponent, xmpp.KindPresence, "type", "subscribe", "from", jid, "to", s.user).
-				Add(xmpp.Elem(nsNick, "nick").WithText(name)))
+				Add(nick.Element(name)))
 			c.InRoster = true
 			s.roster.MarkDirty(c)
 		}
 		s.sendPresence(c, false)
 	}
+}
+
+// pushIfChanged pushes a roster item unless the user's roster already has it as wanted.
+func (s *Session) pushIfChanged(jid, name string, groups []string) {
+	have, ok := s.userRoster[jid]
+	if ok && have.name == name && slices.Equal(have.groups, groups) && have.subscription == "both" {
+		return
+	}
+	s.pushRosterItem(jid, name, groups)
+	s.userRoster[jid] = rosterItem{name: name, groups: groups, subscription: "both"}
+	s.m.rosterPushes.Add(1)
 }
 
 // pushRosterItem adds or updates a puppet in the user's roster with a privileged roster set.
@@ -114,9 +126,6 @@ func (s *Session) pushRosterItem(jid, name string, groups []string) {
 		}
 	})
 }
-
-// nsNick is XEP-0172.
-const nsNick = "http://jabber.org/protocol/nick"
 
 // sendPresence sends the puppet's presence if it changed since last sent (or always, with force).
 func (s *Session) sendPresence(c *roster.Contact, force bool) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/xmppgw/gateway/abi"
 )
@@ -75,6 +76,9 @@ func TestScanners(t *testing.T) {
 		}
 		if got, want := indexByte([]byte(s), '\\'), strings.IndexByte(s, '\\'); got != want {
 			t.Errorf("indexByte(%q) = %d, want %d", s, got, want)
+		}
+		if got, want := validUTF8([]byte(s)), utf8.ValidString(s); got != want {
+			t.Errorf("validUTF8(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

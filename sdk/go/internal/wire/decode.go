@@ -223,9 +223,9 @@ func (d *Decoder) readKey() []byte {
 		d.fail("expected a key")
 		return nil
 	}
-	k, esc := d.strBytes()
-	if esc {
-		d.tmp = unescape(d.tmp[:0], k)
+	k, flags := d.strBytes(true)
+	if flags != 0 {
+		d.tmp = unescape(d.tmp[:0], k, flags)
 		k = d.tmp
 	}
 	if d.peek() != ':' {
@@ -236,12 +236,19 @@ func (d *Decoder) readKey() []byte {
 	return k
 }
 
-// strBytes reads a string token and returns its raw contents (without quotes) and whether they
-// need unescape: escapes, or invalid UTF-8 (which unescape repairs as encoding/json does).
-func (d *Decoder) strBytes() ([]byte, bool) {
+// String flags, from strBytes.
+const (
+	strEscaped = 1 << iota // holds escapes
+	strInvalid             // holds invalid UTF-8 (checked only when asked)
+)
+
+// strBytes reads a string token and returns its raw contents (without quotes) and flags that
+// say whether they need unescape (which also repairs invalid UTF-8, as encoding/json does).
+// UTF-8 is checked only with check set: a skipped value need not be.
+func (d *Decoder) strBytes(check bool) ([]byte, int) {
 	d.i++ // opening quote
 	start := d.i
-	esc, hi := false, false
+	flags, hi := 0, false
 	for d.i < len(d.b) {
 		n, h := scanString(d.b[d.i:])
 		d.i += n
@@ -253,12 +260,12 @@ func (d *Decoder) strBytes() ([]byte, bool) {
 		case c == '"':
 			s := d.b[start:d.i]
 			d.i++
-			if hi && !utf8.Valid(s) {
-				esc = true
+			if check && hi && !validUTF8(s) {
+				flags |= strInvalid
 			}
-			return s, esc
+			return s, flags
 		case c == '\\':
-			esc = true
+			flags |= strEscaped
 			if d.i+1 >= len(d.b) {
 				d.i = len(d.b)
 				break
@@ -269,30 +276,33 @@ func (d *Decoder) strBytes() ([]byte, bool) {
 			case 'u':
 				if hex4(d.b[d.i+2:]) < 0 {
 					d.fail("invalid escape")
-					return nil, false
+					return nil, 0
 				}
 				d.i += 6
 			default:
 				d.fail("invalid escape")
-				return nil, false
+				return nil, 0
 			}
 		default:
 			d.fail("control character in string")
-			return nil, false
+			return nil, 0
 		}
 	}
 	d.fail("unterminated string")
-	return nil, false
+	return nil, 0
 }
 
-// unescape appends the decoded form of a string body that strBytes accepted.
-func unescape(dst, s []byte) []byte {
+// unescape appends the decoded form of a string body that strBytes accepted with flags.
+func unescape(dst, s []byte, flags int) []byte {
+	if flags&strEscaped == 0 {
+		return appendValid(dst, s, flags&strInvalid != 0)
+	}
 	for len(s) > 0 {
 		k := indexByte(s, '\\')
 		if k < 0 {
 			k = len(s)
 		}
-		dst = appendValid(dst, s[:k])
+		dst = appendValid(dst, s[:k], flags&strInvalid != 0)
 		s = s[k:]
 		if len(s) < 2 {
 			break
@@ -333,9 +343,9 @@ func unescape(dst, s []byte) []byte {
 	return dst
 }
 
-// appendValid appends s, with each invalid UTF-8 byte replaced by U+FFFD.
-func appendValid(dst, s []byte) []byte {
-	if utf8.Valid(s) {
+// appendValid appends s, with each invalid UTF-8 byte replaced by U+FFFD when repair is set.
+func appendValid(dst, s []byte, repair bool) []byte {
+	if !repair {
 		return append(dst, s...)
 	}
 	for len(s) > 0 {
@@ -376,9 +386,9 @@ func hex4(s []byte) rune {
 func (d *Decoder) StrBytes() []byte {
 	switch d.peek() {
 	case '"':
-		s, esc := d.strBytes()
-		if esc {
-			return unescape(make([]byte, 0, len(s)), s)
+		s, flags := d.strBytes(true)
+		if flags != 0 {
+			return unescape(make([]byte, 0, len(s)), s, flags)
 		}
 		return s
 	case 'n':
@@ -506,7 +516,7 @@ func (d *Decoder) Skip() {
 			d.Skip()
 		}
 	case '"':
-		d.strBytes()
+		d.strBytes(false)
 	case 't':
 		d.lit("true")
 	case 'f':

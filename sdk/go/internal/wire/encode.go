@@ -137,7 +137,7 @@ func AppendString(b []byte, s string) []byte {
 	for len(p) > 0 {
 		n, hi := scanString(p)
 		if hi {
-			b = appendValid(b, p[:n])
+			b = appendValid(b, p[:n], !validUTF8(p[:n]))
 		} else {
 			b = append(b, p[:n]...)
 		}

@@ -1,6 +1,9 @@
 package wire
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"unicode/utf8"
+)
 
 // Word-at-a-time scanning: Go's Wasm code pays for every byte-sized step (a plain byte loop
 // costs ~6 ns per byte under wazero, eight bytes at once ~1.2 ns), so the string scanners look
@@ -51,4 +54,26 @@ func indexByte(s []byte, c byte) int {
 		}
 	}
 	return -1
+}
+
+// validUTF8 is utf8.Valid, but back to eight bytes at a time after each non-ASCII rune
+// (utf8.Valid goes byte by byte from the first one on).
+func validUTF8(s []byte) bool {
+	i := 0
+	for i < len(s) {
+		if i+8 <= len(s) && binary.LittleEndian.Uint64(s[i:])&msb == 0 {
+			i += 8
+			continue
+		}
+		if s[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			return false
+		}
+		i += n
+	}
+	return true
 }

@@ -244,10 +244,3 @@ func (m *Module) log(ctx context.Context, mod api.Module, stack []uint64) {
 	in.h.Log(int32(uint32(stack[0])), string(b))
 }
 
-// ProbeAlloc is temporary.
-func (i *Instance) ProbeAlloc(ctx context.Context, st []uint64) {
-	size := st[0]
-	_ = i.alloc.CallWithStack(ctx, st)
-	st[1] = size
-	_ = i.free.CallWithStack(ctx, st)
-}
