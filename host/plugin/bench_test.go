@@ -288,3 +288,30 @@ func BenchmarkInstrumentation(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLoad: Load (read, instrument, compile from the cache, check, one instance) and Close.
+func BenchmarkLoad(b *testing.B) {
+	o := testOptions()
+	o.Instances = 1
+	for i := 0; i < b.N; i++ {
+		p, err := Load(context.Background(), guestWasm, &recorder{}, o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Close(context.Background())
+	}
+}
+
+// BenchmarkInstrument: rewriting the Go guest (3.4 MB).
+func BenchmarkInstrument(b *testing.B) {
+	bin, err := os.ReadFile(guestWasm)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(bin)))
+	for i := 0; i < b.N; i++ {
+		if _, _, err := instrument(bin); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

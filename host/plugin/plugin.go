@@ -21,12 +21,14 @@ import (
 
 // Host is what the runtime hands plugin calls to. The session and roster layers implement it;
 // tests use a recorder. Its methods run on the goroutine of the instance handling the event, so
-// they must not block for long: slow work is an asynchronous call answered later by an event.
+// they must not block for long (slow work is an asynchronous call answered later by an event),
+// and must not wait for an event of the plugin (Do) nor Close it. They may Submit.
 type Host interface {
 	// Call performs a host call of the plugin for session ("" during init). req aliases the
 	// plugin's memory and is valid only until Call returns. An *abi.Error gives its code to the
-	// guest; any other error becomes CodeInternal. A nil response reads as {}. ctx carries the
-	// event's deadline and ends when the event ends.
+	// guest; any other error becomes CodeInternal. A nil response reads as {}; the response is
+	// kept until the guest's next call or the end of the event. ctx carries the event's deadline
+	// and ends when the event ends.
 	Call(ctx context.Context, session string, method abi.Method, req []byte) ([]byte, error)
 	// Log writes a line the plugin logged, or printed on stdout (LogInfo) or stderr (LogWarn).
 	Log(session string, level abi.LogLevel, msg string)
@@ -132,8 +134,8 @@ type Plugin struct {
 	log        *slog.Logger
 	base       context.Context // Load's context without its cancellation
 	values     context.Context // Load's context, for Value only (WithoutCancel's Value allocates)
-	memLimit   uint64 // bytes per instance
-	initEvent  []byte // the init payload
+	memLimit   uint64          // bytes per instance
+	initEvent  []byte          // the init payload
 
 	rt       wazero.Runtime
 	cache    wazero.CompilationCache
@@ -142,7 +144,6 @@ type Plugin struct {
 	info     abi.InitReply
 
 	wg       sync.WaitGroup // workers
-	closed   chan struct{}  // closed when Close has finished
 	closeMu  sync.Mutex     // serialises Close
 	isClosed bool
 
@@ -198,7 +199,6 @@ func Load(ctx context.Context, wasmPath string, host Host, o Options) (*Plugin, 
 		values:   ctx,
 		memLimit: uint64(o.MemoryLimitMB) << 20,
 		sessions: make(map[string]*session),
-		closed:   make(chan struct{}),
 	}
 	p.crash, _ = host.(CrashHandler)
 	if p.initEvent, err = json.Marshal(o.Init); err != nil {
@@ -320,7 +320,7 @@ func (p *Plugin) Healthy() error {
 
 // Submit queues an event for session and returns at once. Events of one session run one at a
 // time, in order; done, if not nil, is called with the result on the instance's goroutine (it
-// must not block). payload is nil, JSON as []byte or json.RawMessage (not copied: leave it
+// must not block, nor call Close; it may Submit). payload is nil, JSON as []byte or json.RawMessage (not copied: leave it
 // alone until done), or a value to marshal. Submit returns ErrQueueFull when the session's queue
 // is full, an error matching ErrSessionStopped or ErrStopped, or a marshalling error; then done
 // is never called.
@@ -480,7 +480,6 @@ func (p *Plugin) Close(ctx context.Context) error {
 		<-done
 	}
 	p.release(context.WithoutCancel(ctx))
-	close(p.closed)
 	return err
 }
 
@@ -600,7 +599,7 @@ var methods = func() map[string]abi.Method {
 	return m
 }()
 
-// hostFuncs are the imports of module gateway_v1.
+// instantiateHostModule provides the imports of module gateway_v1.
 func (p *Plugin) instantiateHostModule(ctx context.Context) error {
 	i32 := api.ValueTypeI32
 	b := p.rt.NewHostModuleBuilder(abi.ImportModule)

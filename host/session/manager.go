@@ -87,6 +87,8 @@ type Manager struct {
 
 	// rosterPushes counts privileged roster pushes, for tests and metrics.
 	rosterPushes atomic.Int64
+	// connected counts sessions in StateConnected.
+	connected atomic.Int64
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -278,3 +280,6 @@ func (m *Manager) Reconnected() {
 
 // RosterPushes returns how many roster pushes the gateway sent since start.
 func (m *Manager) RosterPushes() int64 { return m.rosterPushes.Load() }
+
+// Connected returns how many sessions are logged in to the network.
+func (m *Manager) Connected() int { return int(m.connected.Load()) }

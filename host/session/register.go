@@ -176,9 +176,7 @@ func (m *Manager) unregister(user string, done func(error)) {
 			}
 		}
 		s.roster.Reset()
-		s.state = StateLoggedOut
-		s.status = ""
-		s.m.send(xmpp.Elem(xmpp.NSComponent, xmpp.KindPresence, "type", "unavailable", "from", m.cfg.JID, "to", user))
+		s.setState(StateLoggedOut, "")
 		m.log.Info("user unregistered", "user", user)
 		done(nil)
 		s.stop(false)

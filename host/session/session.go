@@ -216,6 +216,13 @@ func (s *Session) loggedIn(status string) {
 
 // setState changes the state and shows it as the gateway's presence.
 func (s *Session) setState(st State, status string) {
+	if (s.state == StateConnected) != (st == StateConnected) {
+		if st == StateConnected {
+			s.m.connected.Add(1)
+		} else {
+			s.m.connected.Add(-1)
+		}
+	}
 	s.state = st
 	s.status = status
 	s.sendGatewayPresence()
@@ -258,9 +265,7 @@ func (s *Session) goOffline() {
 				"from", s.puppetJID(c), "to", s.user))
 		}
 	}
-	s.state = StateLoggedOut
-	s.status = ""
-	s.sendGatewayPresence()
+	s.setState(StateLoggedOut, "")
 }
 
 // askUser shows a prompt as a chat message from the gateway; the answer is the user's next

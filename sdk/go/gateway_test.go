@@ -613,3 +613,20 @@ func TestJIDMapping(t *testing.T) {
 		t.Errorf("%s", res.Reply)
 	}
 }
+
+// TestRestoredOnSameInstance: a session.restored for a session this instance still has keeps its
+// handler and its callbacks.
+func TestRestoredOnSameInstance(t *testing.T) {
+	ran := false
+	p, _, s := script(t, func(s *gateway.Session, _ *gateway.Contact) error {
+		return s.Bridge("b").Call(nil, func(json.RawMessage, error) { ran = true })
+	})
+	s.ChatState("eve", abi.StateActive)
+	if res := s.Restored(); res.Status != abi.StatusOK {
+		t.Fatalf("%d", res.Status)
+	}
+	s.RespondBridge(s.Bridges()[0].Token, 1)
+	if !ran || len(p.handlers) != 1 {
+		t.Errorf("callback ran %v, %d handlers", ran, len(p.handlers))
+	}
+}

@@ -32,24 +32,49 @@ func Registered() Plugin {
 	return wasmRT.plugin
 }
 
-// blocks keeps the blocks handed out by gw_alloc alive until gw_free. A block is never reused:
-// payload slices that alias it (json.RawMessage fields) stay valid after the event.
-var blocks = map[uint32][]byte{}
+// block is a block handed out by gw_alloc, kept alive until gw_free.
+type block struct {
+	ptr uint32
+	b   []byte
+}
+
+// blocks are the live blocks: the host allocates, handles and frees one event at a time, so
+// this is a tiny list, searched from the end. A block is never reused: payload slices that
+// alias it (json.RawMessage fields) stay valid after the event.
+var blocks []block
 
 //go:wasmexport gw_alloc
 func gwAlloc(size uint32) uint32 {
 	b := make([]byte, max(size, 1))
 	p := uint32(uintptr(unsafe.Pointer(unsafe.SliceData(b))))
-	blocks[p] = b
+	blocks = append(blocks, block{p, b})
 	return p
 }
 
 //go:wasmexport gw_free
-func gwFree(ptr, size uint32) { delete(blocks, ptr) }
+func gwFree(ptr, size uint32) {
+	for i := len(blocks) - 1; i >= 0; i-- {
+		if blocks[i].ptr == ptr {
+			blocks[i] = blocks[len(blocks)-1]
+			blocks[len(blocks)-1] = block{}
+			blocks = blocks[:len(blocks)-1]
+			return
+		}
+	}
+}
+
+func lookupBlock(ptr uint32) ([]byte, bool) {
+	for i := len(blocks) - 1; i >= 0; i-- {
+		if blocks[i].ptr == ptr {
+			return blocks[i].b, true
+		}
+	}
+	return nil, false
+}
 
 //go:wasmexport gw_event
 func gwEvent(ptr, size uint32) int32 {
-	b, ok := blocks[ptr]
+	b, ok := lookupBlock(ptr)
 	msg := ""
 	switch {
 	case !ok || uint32(len(b)) < size:

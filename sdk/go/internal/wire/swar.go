@@ -24,7 +24,7 @@ func scanString(s []byte) (int, bool) {
 		q := x ^ (lsb * '"')
 		b := x ^ (lsb * '\\')
 		// haszero(q) | haszero(b) | hasless(x, 0x20): exact as to whether any byte matches.
-		if (((q - lsb) &^ q) | ((b - lsb) &^ b) | ((x - lsb*0x20) &^ x)) & msb != 0 {
+		if (((q-lsb)&^q)|((b-lsb)&^b)|((x-lsb*0x20)&^x))&msb != 0 {
 			break
 		}
 		hi |= x

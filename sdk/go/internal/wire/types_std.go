@@ -4,6 +4,7 @@ package wire
 
 import (
 	"encoding/json"
+	"errors"
 
 	"github.com/xmppgw/gateway/abi"
 )
@@ -13,17 +14,27 @@ const Std = true
 
 // DecodeEnvelope reads an event envelope with encoding/json.
 func DecodeEnvelope(b []byte, env *Envelope) error {
-	var e abi.Envelope
+	var e *abi.Envelope
 	if err := json.Unmarshal(b, &e); err != nil {
 		return err
 	}
-	*env = Envelope{Type: []byte(e.Type), Session: []byte(e.Session), Payload: e.Payload}
+	if e == nil {
+		return errors.New("wire: null envelope")
+	}
+	*env = Envelope{Type: bytesOf(string(e.Type)), Session: bytesOf(e.Session), Payload: e.Payload}
 	if e.Chat != nil {
 		env.HasChat = true
-		env.ChatID = []byte(e.Chat.ID)
-		env.ChatKind = []byte(e.Chat.Kind)
+		env.ChatID = bytesOf(e.Chat.ID)
+		env.ChatKind = bytesOf(string(e.Chat.Kind))
 	}
 	return nil
+}
+
+func bytesOf(s string) []byte {
+	if s == "" {
+		return nil
+	}
+	return []byte(s)
 }
 
 // UnmarshalEvent decodes an event payload with encoding/json.

@@ -243,4 +243,3 @@ func (m *Module) log(ctx context.Context, mod api.Module, stack []uint64) {
 	}
 	in.h.Log(int32(uint32(stack[0])), string(b))
 }
-

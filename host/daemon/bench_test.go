@@ -1,0 +1,157 @@
+package daemon_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xmppgw/gateway/host/config"
+	"github.com/xmppgw/gateway/host/daemon"
+	"github.com/xmppgw/gateway/host/internal/fakexmpp"
+	"github.com/xmppgw/gateway/host/internal/wasmtest"
+	"github.com/xmppgw/gateway/host/store"
+)
+
+// benchDaemon starts a daemon on dir against the fake server, with the echo plugin.
+func benchDaemon(b *testing.B, dir string, srv *fakexmpp.Server, extra string) *daemon.Daemon {
+	b.Helper()
+	host, port, _ := strings.Cut(srv.Addr(), ":")
+	toml := fmt.Sprintf("data_dir = %q\n[log]\nlevel = \"error\"\n[xmpp]\nhost = %q\nport = %s\n[admin]\nlisten = \"\"\n"+
+		"[[gateway]]\njid = %q\nsecret = \"s\"\ntype = \"echo\"\nplugin = %q\n%s",
+		filepath.Join(dir, "data"), host, port, gwJID, wasmtest.Build(b, "plugins/echo"), extra)
+	path := filepath.Join(dir, "gateway.toml")
+	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+	d, err := daemon.Start(context.Background(), cfg, daemon.Options{Logger: log, MinBackoff: 10 * time.Millisecond})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return d
+}
+
+// registerUsers writes n registrations straight into the store of dir.
+func registerUsers(b *testing.B, dir string, n int) {
+	b.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, store.Options{DSN: filepath.Join(dir, "data", "gateway.db")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	for i := range n {
+		u := store.User{Gateway: gwJID, JID: "user" + strconv.Itoa(i) + "@localhost", Form: []byte(`{"name":"U"}`), State: "active"}
+		if err := st.PutUser(ctx, u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// waitConnected waits until n sessions are logged in and returns how long it took.
+func waitConnected(b *testing.B, d *daemon.Daemon, n int, start time.Time) time.Duration {
+	b.Helper()
+	deadline := start.Add(5 * time.Minute)
+	for d.Gateways[0].Sessions() == nil || d.Gateways[0].Sessions().Connected() < n {
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d sessions connected", d.Gateways[0].Sessions().Connected(), n)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+// settle waits until a counter has not moved for 300 ms.
+func settle(c interface{ Load() int64 }) {
+	last := c.Load()
+	for {
+		time.Sleep(300 * time.Millisecond)
+		now := c.Load()
+		if now == last {
+			return
+		}
+		last = now
+	}
+}
+
+// rss returns the process's resident memory in bytes.
+func rss(b *testing.B) int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		b.Skip("no /proc/self/statm")
+	}
+	f := strings.Fields(string(data))
+	pages, _ := strconv.ParseInt(f[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
+
+func settledRSS(b *testing.B) int64 {
+	for range 3 {
+		runtime.GC()
+		debug.FreeOSMemory()
+		time.Sleep(50 * time.Millisecond)
+	}
+	return rss(b)
+}
+
+// BenchmarkSessions1000 logs in 1,000 registered echo users (each filling 5 contacts) against a
+// server that answers at once (from start, plugin compilation included), restarts the gateway,
+// and reports the time until all are logged in again (the compiled plugin now cached), the
+// roster pushes that restart caused (0: the rosters were unchanged), and the memory per idle
+// session: (RSS with 1,000 sessions - RSS with none) / 1,000, both after GC.
+func BenchmarkSessions1000(b *testing.B) {
+	const users = 1000
+	for range b.N {
+		dir := b.TempDir()
+		registerUsers(b, dir, users)
+		srv, err := fakexmpp.Start("localhost")
+		if err != nil {
+			b.Fatal(err)
+		}
+		start := time.Now()
+		d := benchDaemon(b, dir, srv, "")
+		first := waitConnected(b, d, users, start)
+		settle(&srv.RosterPushes)
+		d.Stop()
+		before := srv.RosterPushes.Load()
+
+		// The same server keeps the rosters across the gateway's restart.
+		start = time.Now()
+		d = benchDaemon(b, dir, srv, "")
+		relogin := waitConnected(b, d, users, start)
+		time.Sleep(200 * time.Millisecond) // let the fills and presences settle
+		with := settledRSS(b)
+		pushes := srv.RosterPushes.Load() - before
+		d.Stop()
+		srv.Close()
+
+		// The same gateway with no users, for the memory baseline.
+		dir0 := b.TempDir()
+		srv, _ = fakexmpp.Start("localhost")
+		d = benchDaemon(b, dir0, srv, "")
+		for !d.Gateways[0].Status().Connected {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(200 * time.Millisecond)
+		without := settledRSS(b)
+		d.Stop()
+		srv.Close()
+
+		b.ReportMetric(float64(first.Milliseconds()), "ms-first-login")
+		b.ReportMetric(float64(relogin.Milliseconds()), "ms-relogin-after-restart")
+		b.ReportMetric(float64(with-without)/users/1024, "KiB-per-idle-session")
+		b.ReportMetric(float64(pushes), "roster-pushes-after-restart")
+	}
+}
