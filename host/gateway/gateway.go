@@ -298,3 +298,7 @@ func (g *Gateway) reply(s, r *xmpp.Element) {
 		g.log.Warn("reply not sent", "kind", r.Name.Local, "id", s.Get("id"), "err", err)
 	}
 }
+
+// MessagePrivilege reports whether the server of domain lets the gateway send messages as its
+// users (XEP-0356), for carbons.
+func (g *Gateway) MessagePrivilege(domain string) bool { return g.Privileges(domain).MessageOutgoing() }

@@ -35,6 +35,8 @@ type Link interface {
 	// RosterPrivilege reports whether the server lets the gateway read and write the rosters of
 	// users of domain (XEP-0356).
 	RosterPrivilege(domain string) bool
+	// MessagePrivilege reports whether the gateway may send messages as users of domain.
+	MessagePrivilege(domain string) bool
 }
 
 // Runtime is what a session needs of the plugin runtime: deliver one event and wait for it.
@@ -59,6 +61,9 @@ type Config struct {
 	RequestTimeout time.Duration
 	// StorageQuota bounds each user's plugin key-value storage, in bytes.
 	StorageQuota int64
+	// CarbonPrefix starts the user's own messages sent from another client of the network, when
+	// the server does not let the gateway send them as the user. Default "You: ".
+	CarbonPrefix string
 	// StartConcurrency bounds how many sessions start at once at gateway start.
 	StartConcurrency int
 	// DataDir is the gateway's folder; each user's bridge data lives below it.
@@ -89,6 +94,10 @@ type Manager struct {
 	rosterPushes atomic.Int64
 	// connected counts sessions in StateConnected.
 	connected atomic.Int64
+	// injected holds the ids of messages sent as users (carbons), which the server routes back
+	// to the component: they are dropped there. id -> time sent.
+	injected  sync.Map
+	injectedN atomic.Int64
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -103,6 +112,9 @@ func NewManager(ctx context.Context, cfg Config, link Link, rt Runtime, st *stor
 	}
 	if cfg.Group == "" {
 		cfg.Group = cfg.Name
+	}
+	if cfg.CarbonPrefix == "" {
+		cfg.CarbonPrefix = "You: "
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 256
@@ -283,3 +295,21 @@ func (m *Manager) RosterPushes() int64 { return m.rosterPushes.Load() }
 
 // Connected returns how many sessions are logged in to the network.
 func (m *Manager) Connected() int { return int(m.connected.Load()) }
+
+// injectedTTL is how long the id of a carbon is remembered, waiting for the server to route it
+// back.
+const injectedTTL = 5 * time.Minute
+
+// rememberInjected notes the id of a message sent as a user, and forgets old ones.
+func (m *Manager) rememberInjected(id string) {
+	now := time.Now()
+	m.injected.Store(id, now)
+	if m.injectedN.Add(1)%1024 == 0 {
+		m.injected.Range(func(k, v any) bool {
+			if now.Sub(v.(time.Time)) > injectedTTL {
+				m.injected.Delete(k)
+			}
+			return true
+		})
+	}
+}

@@ -24,6 +24,8 @@ const (
 	nsReply      = "urn:xmpp:reply:0"                      // XEP-0461
 	nsFallback   = "urn:xmpp:fallback:0"                   // XEP-0428
 	nsOOB        = "jabber:x:oob"                          // XEP-0066
+	nsPrivilege  = "urn:xmpp:privilege:2"                  // XEP-0356
+	nsForward    = "urn:xmpp:forward:0"                    // XEP-0297
 )
 
 // messageCalls are the host calls that become messages to the user.
@@ -102,11 +104,12 @@ func (s *Session) fromContact(meta abi.MsgMeta, id string, fill func(*xmpp.Eleme
 			return nil, err
 		}
 	}
-	if meta.Carbon {
-		return nil, abi.Errorf(abi.CodeUnavailable, "carbons are not supported yet")
-	}
 	xid := s.newMessageID()
 	m := xmpp.Elem(xmpp.NSComponent, xmpp.KindMessage, "type", "chat", "id", xid, "from", s.puppetJID(c), "to", s.user)
+	if meta.Carbon {
+		m.Set("from", s.user)
+		m.Set("to", s.puppetJID(c))
+	}
 	fill(m, c)
 	if id != "" {
 		m.Add(xmpp.Elem(nsStanzaID, "stanza-id", "id", xid, "by", s.user))
@@ -118,8 +121,35 @@ func (s *Session) fromContact(meta abi.MsgMeta, id string, fill func(*xmpp.Eleme
 		m.Add(xmpp.Elem(nsDelay, "delay", "from", s.m.cfg.JID,
 			"stamp", time.UnixMilli(meta.When).UTC().Format("2006-01-02T15:04:05.000Z")))
 	}
+	if meta.Carbon {
+		s.sendCarbon(m, c)
+		return empty, nil
+	}
 	s.m.send(m)
 	return empty, nil
+}
+
+// sendCarbon sends what the user did from another client of the network. With the message
+// privilege (XEP-0356) it is sent as the user, so the user's server makes carbons and archive
+// entries; the server routes that message on to the puppet, where HandleStanza recognises and
+// drops it. Without the privilege only texts get through, from the puppet with a visible prefix;
+// the user's own markers, reactions, corrections and retractions are dropped.
+func (s *Session) sendCarbon(m *xmpp.Element, c *roster.Contact) {
+	if s.m.link.MessagePrivilege(s.domain) {
+		s.m.rememberInjected(m.Get("id"))
+		s.m.send(xmpp.Elem(xmpp.NSComponent, xmpp.KindMessage, "from", s.m.cfg.JID, "to", s.domain).Add(
+			xmpp.Elem(nsPrivilege, "privilege").Add(
+				xmpp.Elem(nsForward, "forwarded").Add(m.Renamespace(xmpp.NSComponent, "jabber:client")))))
+		return
+	}
+	body := m.Child(xmpp.NSComponent, "body")
+	if body == nil || m.ChildNS(nsCorrect) != nil || m.ChildNS(nsRetract) != nil {
+		return
+	}
+	body.Text = s.m.cfg.CarbonPrefix + body.Text
+	m.Set("from", s.puppetJID(c))
+	m.Set("to", s.user)
+	s.m.send(m)
 }
 
 // xmppID maps a network message id to the XMPP id the user knows; unknown ids pass through.

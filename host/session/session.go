@@ -45,17 +45,17 @@ type Session struct {
 	done   chan struct{}
 
 	// Owned by the actor goroutine (and by host calls while it waits for an event).
-	ctx       context.Context
-	roster    *roster.Roster
-	state     State
-	status    string // the status text shown with the gateway's presence
-	prompt    *prompt
-	requests  map[string]func(errText, legacyID string) // registration.result, search.result
-	updating  map[string]bool                           // legacy ids with update_info queued
-	timers    map[string]*time.Timer
+	ctx        context.Context
+	roster     *roster.Roster
+	state      State
+	status     string // the status text shown with the gateway's presence
+	prompt     *prompt
+	requests   map[string]func(errText, legacyID string) // registration.result, search.result
+	updating   map[string]bool                           // legacy ids with update_info queued
+	timers     map[string]*time.Timer
 	userRoster map[string]rosterItem // the user's real roster, when privileged; nil = unknown
-	nextReq   int
-	sent      map[string]*sentMessage // the user's messages awaiting message.sent/failed
+	nextReq    int
+	sent       map[string]*sentMessage // the user's messages awaiting message.sent/failed
 }
 
 type prompt struct {

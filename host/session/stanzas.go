@@ -34,6 +34,11 @@ func (m *Manager) HandleStanza(st *xmpp.Element) bool {
 		return m.handleErrorStanza(st, user, local)
 	}
 
+	if st.Name.Local == xmpp.KindMessage && local != "" {
+		if _, ok := m.injected.LoadAndDelete(st.Get("id")); ok {
+			return true // our own carbon, routed back by the server
+		}
+	}
 	if st.Name.Local == xmpp.KindIQ && local == "" {
 		return m.handleGatewayIQ(st, user)
 	}

@@ -299,3 +299,20 @@ func Bare(j string) string {
 	}
 	return j
 }
+
+// Renamespace returns a deep copy of e in which every element in namespace from is moved to
+// namespace to: a stanza built for the component stream becomes a jabber:client stanza to wrap
+// in a <forwarded/> (XEP-0297).
+func (e *Element) Renamespace(from, to string) *Element {
+	c := &Element{Name: e.Name, Attr: append([]xml.Attr(nil), e.Attr...), Text: e.Text}
+	if c.Name.Space == from {
+		c.Name.Space = to
+	}
+	if len(e.Children) > 0 {
+		c.Children = make([]*Element, len(e.Children))
+		for i, ch := range e.Children {
+			c.Children[i] = ch.Renamespace(from, to)
+		}
+	}
+	return c
+}
