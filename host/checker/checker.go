@@ -307,7 +307,10 @@ var errIdle = errors.New("nothing else is pending")
 // contact.update_info. Its error names the event and says what went wrong.
 func (c *checker) deliver(ev pending) (plugin.Result, error) {
 	if c.o.Trace != nil {
-		b, _ := json.Marshal(ev.payload)
+		var b []byte
+		if ev.payload != nil {
+			b, _ = json.Marshal(ev.payload)
+		}
 		fmt.Fprintf(c.o.Trace, "-> %s %s\n", ev.ev, clip(string(b), 300))
 	}
 	// The runtime enforces EventTimeout; this bound only keeps a wedged runtime from hanging.
@@ -315,7 +318,14 @@ func (c *checker) deliver(ev pending) (plugin.Result, error) {
 	defer cancel()
 	res, err := c.p.Do(ctx, Session, ev.ev, ev.chat, ev.payload)
 	if c.o.Trace != nil {
-		fmt.Fprintf(c.o.Trace, "<- status %d %s\n", res.Status, clip(string(res.Reply), 300))
+		switch {
+		case err != nil:
+			fmt.Fprintf(c.o.Trace, "<- %v\n", err)
+		case len(res.Reply) > 0:
+			fmt.Fprintf(c.o.Trace, "<- status %d, reply %s\n", res.Status, clip(string(res.Reply), 300))
+		default:
+			fmt.Fprintf(c.o.Trace, "<- status %d\n", res.Status)
+		}
 	}
 	if ev.ev == abi.EventUpdateInfo && (err != nil || res.Status == abi.StatusUnhandled) {
 		c.h.setReady(ev.contact)

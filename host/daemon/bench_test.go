@@ -36,7 +36,7 @@ func benchDaemon(b *testing.B, dir string, srv *fakexmpp.Server, extra string) *
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	d, err := daemon.Start(context.Background(), cfg, daemon.Options{Logger: log, MinBackoff: 10 * time.Millisecond})
+	d, err := daemon.Start(context.Background(), cfg, daemon.Options{Logger: log, MinBackoff: 10 * time.Millisecond, PluginCacheDir: wasmtest.CacheDir()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -38,6 +38,9 @@ type Options struct {
 	Logger *slog.Logger
 	// MinBackoff, MaxBackoff and AuthBackoff override the component links' reconnect delays.
 	MinBackoff, MaxBackoff, AuthBackoff time.Duration
+	// PluginCacheDir overrides where compiled plugins are cached (default: data_dir/wasm-cache),
+	// so that tests share one cache.
+	PluginCacheDir string
 }
 
 // Daemon is a running gateway process.
@@ -104,13 +107,17 @@ func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err e
 // gatewayOptions turns one [[gateway]] table into the options of a Gateway.
 func gatewayOptions(cfg *config.Config, gc config.Gateway, addr string, st *store.Store, ms *metrics.Set, o Options) gateway.Options {
 	pluginConfig, _ := json.Marshal(gc.Config) // decoded from TOML: always encodable
+	cacheDir := o.PluginCacheDir
+	if cacheDir == "" {
+		cacheDir = filepath.Join(cfg.DataDir, "wasm-cache")
+	}
 	return gateway.Options{
 		JID: gc.JID, Type: gc.Type, Name: gc.Name, Addr: addr, Secret: gc.Secret.Reveal(),
 		Logger: o.Logger, Metrics: ms,
 		MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff, AuthBackoff: o.AuthBackoff,
 		Plugin: gc.Plugin,
 		PluginOptions: plugin.Options{
-			CacheDir:      filepath.Join(cfg.DataDir, "wasm-cache"),
+			CacheDir:      cacheDir,
 			Instances:     gc.Limits.Instances,
 			MemoryLimitMB: gc.Limits.MemoryMB,
 			EventTimeout:  gc.Limits.EventTimeout,

@@ -18,6 +18,7 @@ import (
 	"github.com/xmppgw/gateway/host/config"
 	"github.com/xmppgw/gateway/host/daemon"
 	"github.com/xmppgw/gateway/host/internal/prosodytest"
+	"github.com/xmppgw/gateway/host/internal/wasmtest"
 	"github.com/xmppgw/gateway/host/xmpp"
 	"github.com/xmppgw/gateway/host/xmpp/disco"
 )
@@ -45,6 +46,7 @@ func startDaemonIn(t *testing.T, dir string, srv *prosodytest.Server, gateways s
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d, err := daemon.Start(context.Background(), cfg, daemon.Options{
 		Logger: log, MinBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, AuthBackoff: time.Second,
+		PluginCacheDir: wasmtest.CacheDir(),
 	})
 	if err != nil {
 		t.Fatalf("start: %v", err)

@@ -67,6 +67,7 @@ type Gateway struct {
 	plugin   *plugin.Plugin
 	sessions *session.Manager
 	started  sync.Once
+	out      *outbox // nil without a store
 }
 
 // New creates a gateway and loads its plugin; Run connects it. Close releases the plugin.
@@ -83,6 +84,9 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 		JID: o.JID, Addr: o.Addr, Secret: o.Secret, Logger: o.Logger, Metrics: g.m,
 		MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff, AuthBackoff: o.AuthBackoff,
 	}, g)
+	if o.Store != nil {
+		g.out = newOutbox(g, o.Store)
+	}
 	if o.Plugin == "" {
 		return g, nil
 	}
@@ -149,6 +153,9 @@ func (h *lateHost) PluginCrashed(s string, ev abi.EventType, err error) {
 // Connected is called each time the component link comes up: the first time the sessions of
 // registered users start; later, they show their presence again.
 func (g *Gateway) Connected(ctx context.Context) {
+	if g.out != nil {
+		g.out.connected()
+	}
 	if g.sessions == nil {
 		return
 	}
@@ -177,6 +184,9 @@ func (g *Gateway) Shutdown(ctx context.Context) {
 	if g.sessions != nil {
 		g.sessions.Shutdown(ctx)
 	}
+	if g.out != nil {
+		g.out.flush(ctx)
+	}
 	if g.plugin != nil {
 		if err := g.plugin.Close(ctx); err != nil {
 			g.log.Error("close plugin", "err", err)
@@ -195,7 +205,14 @@ func (g *Gateway) RosterPrivilege(domain string) bool {
 func (g *Gateway) JID() string { return g.opts.JID }
 
 // Run keeps the component link up until ctx ends.
-func (g *Gateway) Run(ctx context.Context) error { return g.link.Run(ctx) }
+func (g *Gateway) Run(ctx context.Context) error {
+	if g.out != nil {
+		done := make(chan struct{})
+		defer func() { <-done }()
+		go func() { defer close(done); g.out.run(ctx) }()
+	}
+	return g.link.Run(ctx)
+}
 
 // Status reports the component link's state, for /healthz.
 func (g *Gateway) Status() xmpp.Status { return g.link.Status() }
@@ -203,8 +220,12 @@ func (g *Gateway) Status() xmpp.Status { return g.link.Status() }
 // Info returns what the gateway JID answers to disco#info.
 func (g *Gateway) Info() disco.Info { return g.info }
 
-// Send sends a stanza to the server.
+// Send sends a stanza to the server. Messages go through the outbox, so that none is lost while
+// the link is down; presences and IQs describe state that is sent again after a reconnect.
 func (g *Gateway) Send(ctx context.Context, e *xmpp.Element) error {
+	if g.out != nil && e.Name.Local == xmpp.KindMessage {
+		return g.out.send(ctx, e)
+	}
 	return g.link.Send(ctx, e)
 }
 

@@ -218,6 +218,7 @@ func instrumentCode(body []byte, flag uint32) ([]byte, error) {
 	n := r.u32()
 	out := appendU32(make([]byte, 0, len(body)+len(body)/8), n)
 	var fn []byte
+	var labels []bool
 	for i := uint32(0); i < n; i++ {
 		size := r.u32()
 		code := r.bytes(int(size))
@@ -225,7 +226,7 @@ func instrumentCode(body []byte, flag uint32) ([]byte, error) {
 			return nil, r.err
 		}
 		var err error
-		fn, err = instrumentFunc(fn[:0], code, check)
+		fn, labels, err = instrumentFunc(fn[:0], labels[:0], code, check)
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
@@ -242,7 +243,8 @@ func instrumentCode(body []byte, flag uint32) ([]byte, error) {
 // check goes before every branch that can go backwards (br, br_if, br_table to a loop label;
 // tail calls; try_table, whose catch clauses branch), so that straight-line code and function
 // entry pay nothing and every iteration of a loop pays one check.
-func instrumentFunc(out, code, check []byte) ([]byte, error) {
+// labels is scratch space for the control stack.
+func instrumentFunc(out []byte, labels []bool, code, check []byte) ([]byte, []bool, error) {
 	r := &reader{b: code}
 	groups := r.u32()
 	for i := uint32(0); i < groups && r.err == nil; i++ {
@@ -250,12 +252,12 @@ func instrumentFunc(out, code, check []byte) ([]byte, error) {
 		r.valType()
 	}
 	if r.err != nil {
-		return nil, r.err
+		return nil, labels, r.err
 	}
 	out = append(out, code[:r.off]...)
 	copied := r.off
 	// The control stack: true for a loop. The function body is the outermost block.
-	labels := []bool{false}
+	labels = append(labels, false)
 	isLoop := func(depth uint32) bool {
 		return int(depth) < len(labels) && labels[len(labels)-1-int(depth)]
 	}
@@ -388,12 +390,12 @@ func instrumentFunc(out, code, check []byte) ([]byte, error) {
 		}
 	}
 	if r.err != nil {
-		return nil, r.err
+		return nil, labels, r.err
 	}
 	if len(labels) != 0 {
-		return nil, errors.New("unbalanced blocks")
+		return nil, labels, errors.New("unbalanced blocks")
 	}
-	return append(out, code[copied:]...), nil
+	return append(out, code[copied:]...), labels, nil
 }
 
 // reader decodes the binary format; the first error sticks.

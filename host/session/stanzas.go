@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"strings"
+	"time"
 
 	"github.com/xmppgw/gateway/abi"
 	"github.com/xmppgw/gateway/host/roster"
@@ -255,23 +256,34 @@ func (s *Session) search(query string, done func(jid, errText string)) {
 		done("", "say what to look for: a phone number or a user name")
 		return
 	}
-	id := s.newRequest(func(errText, legacyID string) {
-		if errText != "" || legacyID == "" {
-			if errText == "" {
-				errText = "nothing found"
+	var timer *time.Timer
+	id := s.newRequest(func(why, legacyID string) {
+		timer.Stop()
+		if why != "" || legacyID == "" {
+			if why == "" {
+				why = "nothing found"
 			}
-			done("", errText)
+			done("", why)
 			return
 		}
 		c, err := s.contact(legacyID, "")
 		if err != nil {
-			done("", errText)
+			done("", errText(err))
 			return
 		}
 		done(s.puppetJID(c), "")
 	})
+	timer = time.AfterFunc(s.m.cfg.RequestTimeout, func() {
+		_ = s.enqueue(func() {
+			if _, ok := s.requests[id]; ok {
+				delete(s.requests, id)
+				done("", "the network did not answer in time")
+			}
+		})
+	})
 	status, _, err := s.deliver(abi.EventSearch, nil, abi.Search{Request: id, Query: query})
-	if err != nil || status == abi.StatusUnhandled {
+	if _, pending := s.requests[id]; pending && (err != nil || status == abi.StatusUnhandled) {
+		timer.Stop()
 		delete(s.requests, id)
 		msg := "search is not supported by this network"
 		if err != nil {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -73,6 +74,39 @@ func (s *Store) Enqueue(ctx context.Context, gw, jid, stanzaID, payload string) 
 		return 0, fmt.Errorf("store: enqueue %s: %w", jid, err)
 	}
 	return seq, nil
+}
+
+// EnqueueBatch appends several outbound stanzas of gateway gw in one transaction, in order,
+// and sets each item's Seq: one commit for a burst of messages instead of one per message.
+func (s *Store) EnqueueBatch(ctx context.Context, gw string, items []OutItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: enqueue batch: %w", err)
+	}
+	defer tx.Rollback()
+	st := tx.StmtContext(ctx, s.enqueue)
+	at := now()
+	for i := range items {
+		it := &items[i]
+		if s.dialect == postgresDialect {
+			err = st.QueryRowContext(ctx, gw, it.JID, it.StanzaID, it.Payload, at).Scan(&it.Seq)
+		} else {
+			var res sql.Result
+			if res, err = st.ExecContext(ctx, gw, it.JID, it.StanzaID, it.Payload, at); err == nil {
+				it.Seq, err = res.LastInsertId()
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("store: enqueue batch: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: enqueue batch: %w", err)
+	}
+	return nil
 }
 
 // Pending returns up to limit queued stanzas of gateway gw with a sequence

@@ -50,6 +50,7 @@ func TestStore(t *testing.T) {
 		{"Avatars", testAvatars},
 		{"MsgMap", testMsgMap},
 		{"Outbox", testOutbox},
+		{"OutboxBatch", testOutboxBatch},
 		{"Journal", testJournal},
 		{"DeleteUser", testDeleteUser},
 		{"ConcurrentWriters", testConcurrentWriters},
@@ -509,6 +510,23 @@ func testAvatars(t *testing.T, o Options) {
 	must(t, s.DeleteAvatar(ctx, gw, jid, "42"))
 	_, _, err = s.Avatar(ctx, gw, jid, "42")
 	wantNotFound(t, err)
+}
+
+func testOutboxBatch(t *testing.T, o Options) {
+	ctx := context.Background()
+	s := openT(t, o)
+	first, err := s.Enqueue(ctx, gw, "a@x", "s0", "<m0/>")
+	must(t, err)
+	items := []OutItem{{JID: "a@x", StanzaID: "s1", Payload: "<m1/>"}, {JID: "b@x", StanzaID: "s2", Payload: "<m2/>"}}
+	must(t, s.EnqueueBatch(ctx, gw, items))
+	if items[0].Seq <= first || items[1].Seq <= items[0].Seq {
+		t.Fatalf("seqs %d, %d after %d", items[0].Seq, items[1].Seq, first)
+	}
+	got, err := s.Pending(ctx, gw, first, 0)
+	must(t, err)
+	if len(got) != 2 || got[0].StanzaID != "s1" || got[1].Payload != "<m2/>" || got[1].Seq != items[1].Seq {
+		t.Fatalf("Pending = %+v", got)
+	}
 }
 
 func testMsgMap(t *testing.T, o Options) {

@@ -116,3 +116,13 @@ func hashTree(h interface{ Write([]byte) (int, error) }, path string) error {
 		return nil
 	})
 }
+
+// CacheDir is a compilation cache folder shared by the tests of every package, so that a plugin
+// is compiled to machine code once per change rather than once per test.
+func CacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, "gateway-test-wasm", "wazero")
+}

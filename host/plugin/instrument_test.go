@@ -1,0 +1,45 @@
+package plugin
+
+import (
+	"bytes"
+	"testing"
+)
+
+func TestInstrumentFunc(t *testing.T) {
+	check := []byte{0x23, 0x05, 0x04, 0x40, 0x00, 0x0b} // global 5
+	C := string(check)
+	for _, tt := range []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"straight line", "\x00\x41\x01\x1a\x0b", "\x00\x41\x01\x1a\x0b"},
+		{"loop back edge", "\x00\x03\x40\x0c\x00\x0b\x0b", "\x00\x03\x40" + C + "\x0c\x00\x0b\x0b"},
+		{"forward br_if out of a loop", "\x00\x02\x40\x03\x40\x20\x00\x0d\x01\x0c\x00\x0b\x0b\x0b",
+			"\x00\x02\x40\x03\x40\x20\x00\x0d\x01" + C + "\x0c\x00\x0b\x0b\x0b"},
+		{"br_if to the loop", "\x00\x03\x40\x20\x00\x0d\x00\x0b\x0b", "\x00\x03\x40\x20\x00" + C + "\x0d\x00\x0b\x0b"},
+		{"br_table with a loop target", "\x00\x03\x40\x02\x40\x20\x00\x0e\x01\x00\x01\x0b\x0b\x0b",
+			"\x00\x03\x40\x02\x40\x20\x00" + C + "\x0e\x01\x00\x01\x0b\x0b\x0b"},
+		{"br_table forward only", "\x00\x02\x40\x02\x40\x20\x00\x0e\x01\x00\x01\x0b\x0b\x0b",
+			"\x00\x02\x40\x02\x40\x20\x00\x0e\x01\x00\x01\x0b\x0b\x0b"},
+		{"if inside loop, br to loop", "\x00\x03\x40\x20\x00\x04\x40\x0c\x01\x0b\x0b\x0b",
+			"\x00\x03\x40\x20\x00\x04\x40" + C + "\x0c\x01\x0b\x0b\x0b"},
+		{"tail call", "\x00\x12\x00\x0b", "\x00" + C + "\x12\x00\x0b"},
+		{"locals and immediates", "\x01\x02\x7f\x42\x80\x80\x04\x44" + "12345678" + "\xfd\x0c" + "0123456789abcdef" + "\x1a\x1a\x1a\x0b",
+			"\x01\x02\x7f\x42\x80\x80\x04\x44" + "12345678" + "\xfd\x0c" + "0123456789abcdef" + "\x1a\x1a\x1a\x0b"},
+	} {
+		got, _, err := instrumentFunc(nil, nil, []byte(tt.in), check)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+			continue
+		}
+		if !bytes.Equal(got, []byte(tt.want)) {
+			t.Errorf("%s:\n got % x\nwant % x", tt.name, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"\x00\x03\x40\x0b", "\x00\x0b\x0b", "\x00\xff\x0b", "\x00\x41"} {
+		if _, _, err := instrumentFunc(nil, nil, []byte(bad), check); err == nil {
+			t.Errorf("% x: no error", bad)
+		}
+	}
+}
