@@ -172,6 +172,9 @@ func (g *Gateway) Connected(ctx context.Context) {
 	g.sessions.Reconnected()
 }
 
+// Disconnected is called when the component link goes down: requests in flight get no answer.
+func (g *Gateway) Disconnected() { g.iqs.failAll(xmpp.ErrDisconnected) }
+
 // Sessions returns the session layer, nil without a plugin.
 func (g *Gateway) Sessions() *session.Manager { return g.sessions }
 

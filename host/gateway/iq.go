@@ -85,3 +85,16 @@ func (g *Gateway) IQ(ctx context.Context, iq *xmpp.Element) (*xmpp.Element, erro
 		return nil, ctx.Err()
 	}
 }
+
+// failAll ends every pending request with err (the link went down: no answer will come).
+func (t *iqTracker) failAll(err error) {
+	t.mu.Lock()
+	ids := make([]string, 0, len(t.pending))
+	for id := range t.pending {
+		ids = append(ids, id)
+	}
+	t.mu.Unlock()
+	for _, id := range ids {
+		t.finish(id, nil, err)
+	}
+}

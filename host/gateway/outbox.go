@@ -28,6 +28,11 @@ type outbox struct {
 	sent    int64           // highest seq written to the link
 	acked   int64           // highest seq confirmed
 	pinging bool
+
+	// The connection the latest writes went to, and the first seq written to it: a resend
+	// skips what the current connection already carried.
+	conn      int64
+	connFirst int64
 }
 
 type outMsg struct {
@@ -103,10 +108,14 @@ func (o *outbox) run(ctx context.Context) {
 
 // write sends one persisted message if the link is up; otherwise it stays for the resend.
 func (o *outbox) write(ctx context.Context, kind string, it store.OutItem) {
+	conn := o.g.link.ConnID()
 	if err := o.g.link.SendRaw(ctx, kind, []byte(it.Payload)); err != nil {
 		return
 	}
 	o.mu.Lock()
+	if conn != o.conn {
+		o.conn, o.connFirst = conn, it.Seq
+	}
 	if it.Seq > o.sent {
 		o.sent = it.Seq
 	}
@@ -117,6 +126,11 @@ func (o *outbox) write(ctx context.Context, kind string, it store.OutItem) {
 func (o *outbox) resend(ctx context.Context) {
 	o.mu.Lock()
 	after := o.acked
+	cur := o.g.link.ConnID()
+	skipFrom := int64(-1)
+	if o.conn == cur {
+		skipFrom = o.connFirst // already carried by this connection
+	}
 	o.mu.Unlock()
 	for {
 		page, err := o.st.Pending(ctx, o.g.opts.JID, after, maxOutBatch)
@@ -125,7 +139,9 @@ func (o *outbox) resend(ctx context.Context) {
 			return
 		}
 		for _, it := range page {
-			o.write(ctx, xmpp.KindMessage, it)
+			if skipFrom < 0 || it.Seq < skipFrom {
+				o.write(ctx, xmpp.KindMessage, it)
+			}
 			after = it.Seq
 		}
 		if len(page) < maxOutBatch {

@@ -32,10 +32,12 @@ type Handler interface {
 	HandleStanza(*Element)
 }
 
-// Connector is told when the link comes up, before stanzas are read; a gateway uses it to send
-// what queued up while the link was down.
+// Connector is told when the link comes up, before stanzas are read (a gateway sends what
+// queued up while the link was down), and when it goes down (requests in flight will get no
+// answer).
 type Connector interface {
 	Connected(ctx context.Context)
+	Disconnected()
 }
 
 // LinkConfig configures a component link.
@@ -123,6 +125,9 @@ func NewLink(cfg LinkConfig, h Handler) *Link {
 	}
 }
 
+// ConnID counts the connections made so far; it changes each time the link comes up again.
+func (l *Link) ConnID() int64 { return l.connCnt.Load() }
+
 // Status returns the link's current state.
 func (l *Link) Status() Status {
 	l.mu.Lock()
@@ -140,6 +145,9 @@ func (l *Link) Run(ctx context.Context) error {
 			return nil
 		}
 		l.setDown(err)
+		if c, ok := l.handler.(Connector); ok {
+			c.Disconnected()
+		}
 		wait := backoff
 		if errors.Is(err, ErrAuth) {
 			wait = l.cfg.AuthBackoff
@@ -245,6 +253,9 @@ func (l *Link) connectOnce(ctx context.Context) error {
 		_, _ = io.WriteString(conn, "</stream:stream>")
 		conn.Close()
 		<-readErr
+		if c, ok := l.handler.(Connector); ok {
+			c.Disconnected()
+		}
 		return nil
 	case res = <-readErr:
 		l.m.Error("read")

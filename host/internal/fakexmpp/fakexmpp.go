@@ -22,6 +22,9 @@ type Server struct {
 	Domain string // the users' domain, e.g. "localhost"
 	ln     net.Listener
 
+	// HoldPings makes the server leave pings unanswered (a link that dies before confirming).
+	HoldPings atomic.Bool
+
 	// Counters of what the gateway sent.
 	RosterPushes atomic.Int64
 	Presences    atomic.Int64
@@ -70,6 +73,16 @@ func (s *Server) Close() {
 		s.conn.Close()
 	}
 	s.mu.Unlock()
+}
+
+// Drop cuts the current component connection, as a crashing server would.
+func (s *Server) Drop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		s.conn.Close()
+		s.conn, s.w = nil, nil
+	}
 }
 
 // Send writes a stanza to the gateway, as if a user had sent it.
@@ -138,6 +151,9 @@ func (s *Server) handle(el *xmpp.Element) {
 		s.Messages.Add(1)
 	case xmpp.KindIQ:
 		s.IQs.Add(1)
+		if el.Child("urn:xmpp:ping", "ping") != nil && el.Get("type") == "get" && !s.HoldPings.Load() {
+			_ = s.Send(xmpp.IQResult(el))
+		}
 		if q := el.Child("jabber:iq:roster", "query"); q != nil {
 			user := el.Get("to")
 			res := xmpp.IQResult(el)
