@@ -10,7 +10,8 @@ http=${DEMO_HTTP_PORT:-5280}
 admin=${DEMO_ADMIN_PORT:-8089}
 
 dir=$top/build/demo
-rm -rf "$dir"
+# A fresh server and gateway state each run; the compiled plugin cache is kept.
+rm -rf "$dir/xmpp" "$dir/gateway.toml" "$dir"/gateway/gateway.db*
 mkdir -p "$dir/xmpp/certs" "$dir/xmpp/data" "$dir/gateway"
 openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=localhost" \
   -addext "subjectAltName=DNS:localhost,DNS:*.localhost" \
@@ -26,7 +27,6 @@ for u in alice bob; do prosodyctl --config "$cfg" register "$u" localhost "$u" >
 # The gateway's config: the shipped demo file with this run's ports.
 sed -e "s/^port = .*/port = $comp/" -e "s/^listen = .*/listen = \"127.0.0.1:$admin\"/" \
   -e "s#^data_dir = .*#data_dir = \"$dir/gateway\"#" examples/demo/gateway.toml > "$dir/gateway.toml"
-sed -i "s#^plugin = \"#plugin = \"$top/#" "$dir/gateway.toml"
 
 pids=()
 cleanup() {
