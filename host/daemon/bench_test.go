@@ -155,3 +155,32 @@ func BenchmarkSessions1000(b *testing.B) {
 		b.ReportMetric(float64(pushes), "roster-pushes-after-restart")
 	}
 }
+
+// BenchmarkFill5000 logs in one user whose roster fill yields 5,000 contacts, against a server
+// that answers each roster push at once, and reports the gateway's time from the component link
+// coming up (the session starts then) to the last roster push received.
+func BenchmarkFill5000(b *testing.B) {
+	for range b.N {
+		dir := b.TempDir()
+		registerUsers(b, dir, 1)
+		srv, err := fakexmpp.Start("localhost")
+		if err != nil {
+			b.Fatal(err)
+		}
+		d := benchDaemon(b, dir, srv, "[gateway.config]\ncontacts = 4995\n")
+		for !d.Gateways[0].Status().Connected {
+			time.Sleep(time.Millisecond)
+		}
+		up := d.Gateways[0].Status().Since
+		deadline := time.Now().Add(2 * time.Minute)
+		for srv.RosterPushes.Load() < 5001 { // 5,000 puppets and the gateway
+			if time.Now().After(deadline) {
+				b.Fatalf("only %d roster pushes", srv.RosterPushes.Load())
+			}
+			time.Sleep(time.Millisecond)
+		}
+		b.ReportMetric(float64(srv.LastRosterPush().Sub(up).Milliseconds()), "ms-login-to-last-push")
+		d.Stop()
+		srv.Close()
+	}
+}

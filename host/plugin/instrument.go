@@ -15,6 +15,7 @@ const (
 	secCustom   = 0
 	secImport   = 2
 	secGlobal   = 6
+	secMemory   = 5
 	secExport   = 7
 	secStart    = 8
 	secCode     = 10
@@ -26,11 +27,24 @@ const (
 // sectionRank orders the known sections as the binary format requires.
 var sectionRank = [secNumKinds]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 
-// instrument returns a copy of the module in which every backward branch first checks a new
-// mutable i32 global, exported as interruptExport: when the host sets it to a non-zero value,
-// the guest traps with "unreachable" at its next loop iteration. This stops a runaway guest (an
-// infinite loop; unbounded recursion ends in a stack overflow anyway) at the cost of a load and
-// a branch per iteration, where wazero's WithCloseOnContextDone costs a goroutine per call.
+var testFlagOnly bool
+
+// yieldInterval is how many backward branches a guest takes between two safe points.
+const yieldInterval = 1024
+
+// instrument returns a copy of the module in which every backward branch (every loop iteration)
+// first counts down a new global. Every yieldInterval iterations it then
+//
+//   - runs memory.grow 0, which wazero's compiler engine serves in Go: the goroutine passes a
+//     safe point, so that the Go scheduler and garbage collector are not held up by a long loop
+//     (Go cannot preempt a goroutine in compiled Wasm; a pending stop-the-world would otherwise
+//     wait for the loop to end, with every other goroutine, and the deadline timer, stopped);
+//   - traps with "unreachable" if another new global, exported as interruptExport, is non-zero:
+//     the host sets it when the event's deadline passes.
+//
+// This stops a runaway guest (an infinite loop; unbounded recursion ends in a stack overflow
+// anyway) for a few instructions per iteration, where wazero's WithCloseOnContextDone costs a
+// goroutine per export call and a trip to Go per iteration.
 //
 // Custom sections that hold code offsets (DWARF, code metadata) are dropped: they would be wrong.
 //
@@ -52,6 +66,7 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 	}
 	var secs []section
 	var importedGlobals, definedGlobals uint32
+	var hasMemory bool
 	for r.off < len(bin) {
 		id := r.byte()
 		size := r.u32()
@@ -70,11 +85,14 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 		case secStart:
 			hasStart = true
 		case secImport:
-			n, err := countImportedGlobals(body)
+			n, mem, err := countImports(body)
 			if err != nil {
 				return nil, false, fmt.Errorf("import section: %w", err)
 			}
 			importedGlobals = n
+			hasMemory = hasMemory || mem
+		case secMemory:
+			hasMemory = hasMemory || (len(body) > 0 && body[0] != 0)
 		case secGlobal:
 			sr := &reader{b: body}
 			definedGlobals = sr.u32()
@@ -85,9 +103,12 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 		secs = append(secs, section{id, body})
 	}
 	flag := importedGlobals + definedGlobals
+	counter := flag + 1
 
-	// New global: (global (mut i32) (i32.const 0)).
-	newGlobal := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b}
+	// New globals: the flag (mut i32) (i32.const 0) and the counter (mut i32) (i32.const N).
+	newGlobals := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b, 0x7f, 0x01, 0x41}
+	newGlobals = appendSLEB(newGlobals, yieldInterval)
+	newGlobals = append(newGlobals, 0x0b)
 	newExport := appendName(nil, interruptExport)
 	newExport = append(newExport, 0x03)
 	newExport = appendU32(newExport, flag)
@@ -104,7 +125,7 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 	// follow them, if the module has none.
 	insertMissing := func(beforeRank int) {
 		if !haveGlobal && beforeRank > sectionRank[secGlobal] {
-			emit(secGlobal, append([]byte{1}, newGlobal...))
+			emit(secGlobal, append([]byte{2}, newGlobals...))
 			haveGlobal = true
 		}
 		if !haveExport && beforeRank > sectionRank[secExport] {
@@ -121,7 +142,7 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 		}
 		switch s.id {
 		case secGlobal:
-			body, err := appendVecItem(s.body, newGlobal)
+			body, err := appendVecItems(s.body, 2, newGlobals)
 			if err != nil {
 				return nil, false, fmt.Errorf("global section: %w", err)
 			}
@@ -131,14 +152,18 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 			if err := checkNoExport(s.body, interruptExport); err != nil {
 				return nil, false, err
 			}
-			body, err := appendVecItem(s.body, newExport)
+			body, err := appendVecItems(s.body, 1, newExport)
 			if err != nil {
 				return nil, false, fmt.Errorf("export section: %w", err)
 			}
 			emit(secExport, body)
 			haveExport = true
 		case secCode:
-			body, err := instrumentCode(s.body, flag)
+			check := backEdgeCheck(flag, counter, hasMemory)
+			if testFlagOnly {
+				check = append(appendU32([]byte{0x23}, flag), 0x04, 0x40, 0x00, 0x0b)
+			}
+			body, err := instrumentCode(s.body, check)
 			if err != nil {
 				return nil, false, fmt.Errorf("code section: %w", err)
 			}
@@ -151,11 +176,33 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 	return out, hasStart, nil
 }
 
-// countImportedGlobals reads an import section and counts its global imports.
-func countImportedGlobals(body []byte) (uint32, error) {
+// backEdgeCheck is the code run before a backward branch:
+//
+//	counter = counter - 1
+//	if counter <= 0 {
+//		counter = yieldInterval
+//		drop(memory.grow(0))        // a safe point; only when the module has a memory
+//		if flag { unreachable }
+//	}
+func backEdgeCheck(flag, counter uint32, hasMemory bool) []byte {
+	b := appendU32([]byte{0x23}, counter)
+	b = append(b, 0x41, 0x01, 0x6b, 0x24) // i32.const 1; i32.sub; global.set
+	b = appendU32(b, counter)
+	b = appendU32(append(b, 0x23), counter)
+	b = append(b, 0x41, 0x00, 0x4c, 0x04, 0x40, 0x41) // i32.const 0; i32.le_s; if; i32.const
+	b = appendSLEB(b, yieldInterval)
+	b = appendU32(append(b, 0x24), counter)
+	if hasMemory {
+		b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1a) // i32.const 0; memory.grow 0; drop
+	}
+	b = appendU32(append(b, 0x23), flag)
+	return append(b, 0x04, 0x40, 0x00, 0x0b, 0x0b) // if; unreachable; end; end
+}
+
+// countImports reads an import section: how many globals it imports, and whether a memory.
+func countImports(body []byte) (globals uint32, memory bool, err error) {
 	r := &reader{b: body}
 	n := r.u32()
-	var globals uint32
 	for i := uint32(0); i < n && r.err == nil; i++ {
 		r.name()
 		r.name()
@@ -167,6 +214,7 @@ func countImportedGlobals(body []byte) (uint32, error) {
 			r.limits()
 		case 0x02: // memory: limits
 			r.limits()
+			memory = true
 		case 0x03: // global: valtype, mut
 			r.valType()
 			r.byte()
@@ -178,7 +226,7 @@ func countImportedGlobals(body []byte) (uint32, error) {
 			r.fail("unknown import kind 0x%02x", kind)
 		}
 	}
-	return globals, r.err
+	return globals, memory, r.err
 }
 
 // checkNoExport fails if the export section already has the given name.
@@ -195,25 +243,20 @@ func checkNoExport(body []byte, name string) error {
 	return r.err
 }
 
-// appendVecItem appends one encoded item to a section body that is a vector.
-func appendVecItem(body, item []byte) ([]byte, error) {
+// appendVecItems appends count encoded items to a section body that is a vector.
+func appendVecItems(body []byte, count uint32, item []byte) ([]byte, error) {
 	r := &reader{b: body}
 	n := r.u32()
 	if r.err != nil {
 		return nil, r.err
 	}
-	out := appendU32(make([]byte, 0, len(body)+len(item)+5), n+1)
+	out := appendU32(make([]byte, 0, len(body)+len(item)+5), n+count)
 	out = append(out, body[r.off:]...)
 	return append(out, item...), nil
 }
 
-// instrumentCode rewrites the code section, inserting (if (global.get flag) (then unreachable))
-// as instrumentFunc says.
-func instrumentCode(body []byte, flag uint32) ([]byte, error) {
-	check := []byte{0x23}
-	check = appendU32(check, flag)
-	check = append(check, 0x04, 0x40, 0x00, 0x0b)
-
+// instrumentCode rewrites the code section, inserting check where instrumentFunc says.
+func instrumentCode(body, check []byte) ([]byte, error) {
 	r := &reader{b: body}
 	n := r.u32()
 	out := appendU32(make([]byte, 0, len(body)+len(body)/8), n)
@@ -519,6 +562,17 @@ func appendU32(b []byte, v uint32) []byte {
 		v >>= 7
 	}
 	return append(b, byte(v))
+}
+
+func appendSLEB(b []byte, v int64) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
 }
 
 func appendName(b []byte, s string) []byte {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -453,4 +454,43 @@ type funcHost struct {
 func (h *funcHost) Call(ctx context.Context, session string, method abi.Method, req []byte) ([]byte, error) {
 	h.call(ctx)
 	return h.recorder.Call(ctx, session, method, req)
+}
+
+// TestLoopDoesNotBlockGC: guests spinning in compiled code must let a stop-the-world garbage
+// collection through (Go cannot preempt compiled Wasm; the instrumentation gives it safe
+// points), and still be stopped by their deadline. Without the safe points this test hangs until
+// go test's timeout: the collector waits for the loops, and the deadline timers wait for it.
+func TestLoopDoesNotBlockGC(t *testing.T) {
+	for _, procs := range []int{runtime.GOMAXPROCS(0), 1} {
+		t.Run(fmt.Sprint("GOMAXPROCS=", procs), func(t *testing.T) {
+			checkGoroutines(t)
+			o := testOptions()
+			o.EventTimeout = 2 * time.Second
+			p := loadGuest(t, &recorder{}, o)
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			// Both instances spin.
+			res := make(chan Result, 2)
+			p.Submit("a", abi.EventText, nil, text("", "loop"), func(r Result) { res <- r })
+			p.Submit("b", abi.EventText, nil, text("", "loop"), func(r Result) { res <- r })
+			time.Sleep(50 * time.Millisecond)
+			// ReadMemStats stops the world, as the collector does.
+			start := time.Now()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			d := time.Since(start)
+			if procs > 1 {
+				runtime.GC() // with one P, its sweep loop yields to the spinning guests per span
+			}
+			t.Logf("stop-the-world took %s, then GC %s, while the guests spun", d, time.Since(start)-d)
+			if d > time.Second {
+				t.Errorf("stop-the-world held up for %s", d)
+			}
+			for i := 0; i < 2; i++ {
+				if r := <-res; !errors.Is(r.Err, ErrTimeout) {
+					t.Fatal(r.Err)
+				}
+			}
+			echo(t, p, "c", "fine")
+		})
+	}
 }

@@ -123,17 +123,6 @@ func (m wmodule) encode() []byte {
 	return out
 }
 
-func appendSLEB(b []byte, v int64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
-}
-
 // i32Const encodes i32.const v.
 func i32Const(v int32) []byte { return appendSLEB([]byte{0x41}, int64(v)) }
 

@@ -52,7 +52,8 @@ type Contact struct {
 	RosterName   string   `json:"roster_name,omitempty"`
 	RosterGroups []string `json:"roster_groups,omitempty"`
 
-	dirty bool
+	dirty   bool
+	changed bool
 }
 
 // ABI returns the contact as the plugin sees it, with its puppet JID on domain.
@@ -86,6 +87,7 @@ type Roster struct {
 	byID    map[string]*Contact
 	byLocal map[string]*Contact // by case-folded username
 	dirty   []*Contact
+	changed []*Contact // changed since the last TakeChanged, for the user's view
 }
 
 // Load reads the user's contacts from the store.
@@ -138,12 +140,26 @@ func (r *Roster) Create(id, username string) (*Contact, error) {
 	return c, nil
 }
 
-// MarkDirty queues c to be written at the next Flush.
+// MarkDirty queues c to be written at the next Flush, and to be shown to the user.
 func (r *Roster) MarkDirty(c *Contact) {
 	if !c.dirty {
 		c.dirty = true
 		r.dirty = append(r.dirty, c)
 	}
+	if !c.changed {
+		c.changed = true
+		r.changed = append(r.changed, c)
+	}
+}
+
+// TakeChanged returns the contacts changed since the last call, in the order they changed.
+func (r *Roster) TakeChanged() []*Contact {
+	out := r.changed
+	for _, c := range out {
+		c.changed = false
+	}
+	r.changed = nil
+	return out
 }
 
 // Len returns the number of contacts.
@@ -188,4 +204,5 @@ func (r *Roster) Reset() {
 	clear(r.byID)
 	clear(r.byLocal)
 	r.dirty = r.dirty[:0]
+	r.changed = nil
 }

@@ -152,7 +152,7 @@ func (s *Session) queueUpdateInfo(c *roster.Contact) {
 	}
 	s.updating[c.LegacyID] = true
 	id := c.LegacyID
-	err := s.enqueue(func() {
+	s.soon(func() {
 		delete(s.updating, id)
 		c := s.roster.Get(id)
 		if c == nil || c.Ready {
@@ -169,10 +169,6 @@ func (s *Session) queueUpdateInfo(c *roster.Contact) {
 			s.afterEvent()
 		}
 	})
-	if err != nil {
-		delete(s.updating, id)
-		s.log.Warn("update_info not queued", "contact", id, "err", err)
-	}
 }
 
 func (s *Session) callContactGet(r abi.ContactGet) ([]byte, error) {
@@ -239,9 +235,7 @@ func (s *Session) finishRequest(id, errText, legacyID string) ([]byte, error) {
 	}
 	delete(s.requests, id)
 	// The callback may deliver events: run it after the current one, never inside a host call.
-	if err := s.enqueue(func() { cb(errText, legacyID) }); err != nil {
-		return nil, abi.Errorf(abi.CodeUnavailable, "session busy: %v", err)
-	}
+	s.soon(func() { cb(errText, legacyID) })
 	return empty, nil
 }
 
@@ -303,7 +297,7 @@ func (s *Session) timerSet(r abi.TimerSet) ([]byte, error) {
 	name, ctxJSON := r.Timer, r.Context
 	var t *time.Timer
 	t = time.AfterFunc(time.Duration(r.AfterMS)*time.Millisecond, func() {
-		_ = s.enqueue(func() {
+		s.post(func() {
 			if s.timers[name] != t {
 				return // reset or cancelled meanwhile
 			}

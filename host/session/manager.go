@@ -283,7 +283,7 @@ func (m *Manager) Reconnected() {
 	}
 	m.mu.Unlock()
 	for _, s := range all {
-		_ = s.enqueue(func() {
+		s.post(func() {
 			s.sendGatewayPresence()
 			s.resendPresences()
 		})

@@ -122,7 +122,7 @@ func (m *Manager) register(user string, values abi.Values, done func(errText str
 		}
 		id = s.newRequest(finish)
 		timer = time.AfterFunc(m.cfg.RequestTimeout, func() {
-			_ = s.enqueue(func() {
+			s.post(func() {
 				if _, ok := s.requests[id]; ok {
 					delete(s.requests, id)
 					done("the network did not answer in time: try again")

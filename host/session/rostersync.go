@@ -32,14 +32,14 @@ func (s *Session) fetchUserRoster() {
 	iq := xmpp.Elem(xmpp.NSComponent, xmpp.KindIQ, "type", "get", "from", s.m.cfg.JID, "to", s.user).
 		Add(xmpp.Elem(NSRoster, "query"))
 	s.m.link.SendIQ(s.ctx, iq, 30*time.Second, func(resp *xmpp.Element, err error) {
-		_ = s.enqueue(func() {
+		s.post(func() {
 			if err != nil || resp.Get("type") != "result" {
 				s.log.Warn("privileged roster get failed; pushing every contact", "err", err)
 				s.userRoster = map[string]rosterItem{}
 			} else {
 				s.userRoster = parseRoster(resp.Child(NSRoster, "query"))
 			}
-			s.syncRoster()
+			s.syncAll()
 		})
 	})
 }
@@ -64,9 +64,15 @@ func parseRoster(q *xmpp.Element) map[string]rosterItem {
 	return items
 }
 
-// syncRoster brings the user's roster and the puppets' presence in line with the contacts:
-// friends are pushed (privileged) or ask for subscription, and presence changes are sent.
-func (s *Session) syncRoster() {
+// syncRoster brings the user's roster and the puppets' presence in line with the contacts that
+// changed: friends are pushed (privileged) or ask for subscription, and presence changes are
+// sent.
+func (s *Session) syncRoster() { s.sync(false) }
+
+// syncAll is syncRoster over every contact, when the user's roster or the session state changed.
+func (s *Session) syncAll() { s.sync(true) }
+
+func (s *Session) sync(all bool) {
 	if s.state != StateConnected {
 		return
 	}
@@ -79,7 +85,11 @@ func (s *Session) syncRoster() {
 		// The gateway itself belongs in the roster too, so the user sees its state.
 		s.pushIfChanged(s.m.cfg.JID, s.m.cfg.Name, groups)
 	}
-	for _, c := range s.roster.All() {
+	contacts := s.roster.TakeChanged()
+	if all {
+		contacts = s.roster.All()
+	}
+	for _, c := range contacts {
 		if !c.Friend || !c.Ready {
 			continue
 		}

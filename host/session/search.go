@@ -105,7 +105,7 @@ func (m *Manager) searchSession(st *xmpp.Element, user string) *Session {
 func (s *Session) searchTimed(query string, done func(jid, name, errText string)) {
 	finished := false
 	timer := time.AfterFunc(s.m.cfg.RequestTimeout, func() {
-		_ = s.enqueue(func() {
+		s.post(func() {
 			if !finished {
 				finished = true
 				done("", "", "the network did not answer in time: try again")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/xmppgw/gateway/abi"
@@ -40,11 +41,17 @@ type Session struct {
 	user   string // bare JID
 	domain string // the user's server
 	log    *slog.Logger
-	inbox  chan func()
+	inbox  chan func() // the user's stanzas, bounded
 	quit   chan struct{}
 	done   chan struct{}
 
+	// Internal inputs from other goroutines (timers, IQ answers, the gateway): never refused.
+	postMu sync.Mutex
+	posted []func()
+	wake   chan struct{}
+
 	// Owned by the actor goroutine (and by host calls while it waits for an event).
+	later      []func() // work the session gave itself, run before the next input
 	ctx        context.Context
 	roster     *roster.Roster
 	state      State
@@ -70,6 +77,7 @@ func newSession(m *Manager, user string) *Session {
 		m: m, user: user, domain: domain,
 		log:      m.log.With("user", user),
 		inbox:    make(chan func(), m.cfg.QueueSize),
+		wake:     make(chan struct{}, 1),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		requests: map[string]func(string, string){},
@@ -78,7 +86,48 @@ func newSession(m *Manager, user string) *Session {
 	}
 }
 
-// enqueue queues work for the actor without blocking.
+// soon queues work the session gives itself (update_info for new contacts, the roster fill
+// after login, a request's callback). It runs on the actor after the current work, before the
+// next input, and is not bounded by the input queue. Only the actor, or a host call while the
+// actor waits, may call it.
+func (s *Session) soon(f func()) { s.later = append(s.later, f) }
+
+// runLater runs the self-given work, including what it gives itself meanwhile.
+func (s *Session) runLater() {
+	for len(s.later) > 0 {
+		f := s.later[0]
+		s.later[0] = nil
+		s.later = s.later[1:]
+		f()
+	}
+	s.later = s.later[:0:0]
+}
+
+// post queues an internal input (a timer, an IQ answer, a login at start) from any goroutine.
+// Unlike enqueue it is not bounded: these inputs are the gateway's own and must not be lost.
+func (s *Session) post(f func()) {
+	s.postMu.Lock()
+	s.posted = append(s.posted, f)
+	s.postMu.Unlock()
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// runPosted runs the internal inputs posted so far.
+func (s *Session) runPosted() {
+	s.postMu.Lock()
+	fs := s.posted
+	s.posted = nil
+	s.postMu.Unlock()
+	for _, f := range fs {
+		f()
+		s.runLater()
+	}
+}
+
+// enqueue queues a user's input for the actor without blocking; a full queue refuses it.
 func (s *Session) enqueue(f func()) error {
 	select {
 	case <-s.quit:
@@ -110,12 +159,20 @@ func (s *Session) run() {
 		select {
 		case f := <-s.inbox:
 			f()
+			s.runLater()
+			s.flush()
+		case <-s.wake:
+			s.runPosted()
+			s.flush()
 		case <-s.quit:
 			// Finish what is queued (a final logout among it), then stop.
 			for {
 				select {
 				case f := <-s.inbox:
 					f()
+					s.runLater()
+				case <-s.wake:
+					s.runPosted()
 				default:
 					s.cleanup()
 					return
@@ -135,11 +192,7 @@ func (s *Session) stop(logout bool) {
 			}
 			s.goOffline()
 		}
-		// The queue may be full: then wait for room rather than skip the logout.
-		select {
-		case s.inbox <- f:
-		case <-s.done:
-		}
+		s.post(f)
 	}
 	select {
 	case <-s.quit:
@@ -173,22 +226,24 @@ func (s *Session) deliver(ev abi.EventType, chat *abi.Chat, payload any) (abi.St
 	return status, reply, err
 }
 
-// afterEvent persists roster changes and tells the user about them.
+// afterEvent tells the user about roster changes. They are written to the store when the
+// session runs out of work (flush), in one transaction for a whole burst such as a roster fill.
 func (s *Session) afterEvent() {
+	s.syncRoster()
+}
+
+// flush writes the roster changes to the store.
+func (s *Session) flush() {
 	if err := s.roster.Flush(s.ctx); err != nil {
 		s.log.Error("flush roster", "err", err)
 	}
-	s.syncRoster()
-	// update_info for contacts created during the event runs after it, once per contact.
 }
 
 // enqueueLogin queues the login with the stored registration answers.
 func (s *Session) enqueueLogin(form json.RawMessage) {
 	var values abi.Values
 	_ = json.Unmarshal(form, &values)
-	if err := s.enqueue(func() { s.login(values) }); err != nil {
-		s.log.Error("queue login", "err", err)
-	}
+	s.post(func() { s.login(values) })
 }
 
 func (s *Session) login(values abi.Values) {
@@ -209,9 +264,7 @@ func (s *Session) login(values abi.Values) {
 func (s *Session) loggedIn(status string) {
 	s.setState(StateConnected, status)
 	s.fetchUserRoster()
-	if err := s.enqueue(func() { s.deliver(abi.EventFill, nil, nil) }); err != nil {
-		s.log.Error("queue fill", "err", err)
-	}
+	s.soon(func() { s.deliver(abi.EventFill, nil, nil) })
 }
 
 // setState changes the state and shows it as the gateway's presence.
@@ -276,7 +329,7 @@ func (s *Session) askUser(p abi.Prompt) {
 	}
 	pr := &prompt{id: p.Prompt, text: p.Text, secret: p.Secret}
 	pr.timer = time.AfterFunc(s.m.cfg.PromptTimeout, func() {
-		_ = s.enqueue(func() { s.expirePrompt(pr) })
+		s.post(func() { s.expirePrompt(pr) })
 	})
 	s.prompt = pr
 	s.setState(StatePrompt, "Action required: "+p.Text)

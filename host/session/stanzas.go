@@ -274,7 +274,7 @@ func (s *Session) search(query string, done func(jid, errText string)) {
 		done(s.puppetJID(c), "")
 	})
 	timer = time.AfterFunc(s.m.cfg.RequestTimeout, func() {
-		_ = s.enqueue(func() {
+		s.post(func() {
 			if _, ok := s.requests[id]; ok {
 				delete(s.requests, id)
 				done("", "the network did not answer in time")

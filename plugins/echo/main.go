@@ -19,6 +19,8 @@
 //   - plain only answers "echo: <text>": no typing, no markers, no corrections.
 //   - the text "fail" is refused with "the echo network refuses this message".
 //   - search finds a roster contact by id or name.
+//   - [gateway.config] contacts = N adds N generated contacts (c0, c1, ..., online) to every
+//     roster, for benchmarks of large rosters.
 package main
 
 import (
@@ -26,6 +28,7 @@ import (
 	"embed"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -103,7 +106,21 @@ const (
 
 type echo struct{}
 
+// extraContacts is the number of generated contacts added to every roster, from the gateway's
+// [gateway.config] key "contacts" (for benchmarks of large rosters).
+var extraContacts int
+
 func (echo) Init(cfg gateway.Config) (abi.InitReply, error) {
+	var c struct {
+		Contacts int `json:"contacts"`
+	}
+	if err := cfg.Decode(&c); err != nil {
+		return abi.InitReply{}, fmt.Errorf("[gateway.config]: %w", err)
+	}
+	if c.Contacts < 0 || c.Contacts > 100000 {
+		return abi.InitReply{}, fmt.Errorf("[gateway.config] contacts = %d: expected 0 to 100000", c.Contacts)
+	}
+	extraContacts = c.Contacts
 	return abi.InitReply{
 		Name: "Echo",
 		Registration: abi.Form{
@@ -155,6 +172,14 @@ func (e *session) OnFill() error {
 	for _, p := range roster {
 		c := e.s.Contact(p.id)
 		e.describe(c, p)
+		if err := c.AddToRoster(); err != nil {
+			return err
+		}
+	}
+	for i := range extraContacts {
+		c := e.s.Contact("c" + strconv.Itoa(i))
+		c.SetName("Contact " + strconv.Itoa(i))
+		c.Online("")
 		if err := c.AddToRoster(); err != nil {
 			return err
 		}

@@ -37,7 +37,7 @@ type Server struct {
 	onStanza func(*xmpp.Element)
 	lastPush atomic.Int64 // unix nanos of the latest roster push
 	done     chan struct{}
-	rosters  map[string][]*xmpp.Element // user -> roster items, as pushed
+	rosters  map[string]map[string]*xmpp.Element // user -> jid -> roster item, as pushed
 }
 
 // Start listens on a free loopback port.
@@ -46,7 +46,7 @@ func Start(domain string) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Domain: domain, ln: ln, done: make(chan struct{}), rosters: map[string][]*xmpp.Element{}}
+	s := &Server{Domain: domain, ln: ln, done: make(chan struct{}), rosters: map[string]map[string]*xmpp.Element{}}
 	go s.accept()
 	return s, nil
 }
@@ -161,12 +161,16 @@ func (s *Server) handle(el *xmpp.Element) {
 				s.RosterPushes.Add(int64(len(q.Children)))
 				s.lastPush.Store(time.Now().UnixNano())
 				s.mu.Lock()
-				s.rosters[user] = setItems(s.rosters[user], q.Children)
+				s.setItems(user, q.Children)
 				s.mu.Unlock()
 			} else {
+				q := xmpp.Elem("jabber:iq:roster", "query")
 				s.mu.Lock()
-				res.Add(xmpp.Elem("jabber:iq:roster", "query").Add(s.rosters[user]...))
+				for _, it := range s.rosters[user] {
+					q.Add(it)
+				}
 				s.mu.Unlock()
+				res.Add(q)
 			}
 			_ = s.Send(res)
 		}
@@ -194,19 +198,18 @@ func nextStart(d *xml.Decoder) (xml.StartElement, error) {
 	}
 }
 
-// setItems applies pushed items to a roster: replace by jid, or remove.
-func setItems(roster, items []*xmpp.Element) []*xmpp.Element {
+// setItems applies pushed items to a user's roster: add, replace or remove by jid.
+func (s *Server) setItems(user string, items []*xmpp.Element) {
+	r := s.rosters[user]
+	if r == nil {
+		r = map[string]*xmpp.Element{}
+		s.rosters[user] = r
+	}
 	for _, it := range items {
-		kept := roster[:0]
-		for _, old := range roster {
-			if old.Get("jid") != it.Get("jid") {
-				kept = append(kept, old)
-			}
-		}
-		roster = kept
-		if it.Get("subscription") != "remove" {
-			roster = append(roster, it)
+		if it.Get("subscription") == "remove" {
+			delete(r, it.Get("jid"))
+		} else {
+			r[it.Get("jid")] = it
 		}
 	}
-	return roster
 }
