@@ -355,3 +355,52 @@ func TestUnprivilegedSubscriptions(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// A message the user sent that had no verdict from the network when the gateway died is handed
+// to the plugin again at the next login.
+func TestJournalledMessageReplayedAfterCrash(t *testing.T) {
+	srv := prosodytest.Start(t, prosodytest.Options{})
+	dir := t.TempDir()
+	gw := echoGateway(t, srv.Components[0].Secret, "")
+	d := startDaemonIn(t, dir, srv, gw)
+	waitHealth(t, d, http.StatusOK)
+	alice := srv.NewClient(t, "alice")
+	if r := registerUser(t, alice, "Alice"); r.Get("type") != "result" {
+		t.Fatalf("register: %s", r)
+	}
+	waitFor(t, alice, "eve online", func(e *xmpp.Element) bool {
+		return e.Name.Local == "presence" && xmpp.Bare(e.Get("from")) == "eve@"+gwJID
+	})
+	d.Stop()
+
+	// As if the gateway had died after journalling this message, before the network's verdict.
+	ctx := context.Background()
+	st2, err := store.Open(ctx, store.Options{DSN: dir + "/data/gateway.db"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stanza := `<message xmlns="jabber:component:accept" type="chat" id="lost1" from="` + alice.JID + `" to="eve@` + gwJID + `"><body>are you there?</body></message>`
+	if err := st2.JournalOpen(ctx, gwJID, "alice@localhost", "lost1", stanza); err != nil {
+		t.Fatal(err)
+	}
+	st2.Close()
+
+	d2 := startDaemonIn(t, dir, srv, gw)
+	waitFor(t, alice, "the echo of the journalled message", func(e *xmpp.Element) bool {
+		b := e.Child("jabber:client", "body")
+		return e.Name.Local == "message" && b != nil && b.Text == "echo: are you there?"
+	})
+	for deadline := time.Now().Add(5 * time.Second); ; {
+		open, err := d2.Store.JournalPending(ctx, gwJID, "alice@localhost")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(open) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("journal still open: %v", open)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

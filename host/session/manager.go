@@ -94,6 +94,8 @@ type Manager struct {
 	rosterPushes atomic.Int64
 	// connected counts sessions in StateConnected.
 	connected atomic.Int64
+	// duplicates counts network messages dropped because their network id was seen before.
+	duplicates atomic.Int64
 	// injected holds the ids of messages sent as users (carbons), which the server routes back
 	// to the component: they are dropped there. id -> time sent.
 	injected  sync.Map

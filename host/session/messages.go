@@ -104,6 +104,13 @@ func (s *Session) fromContact(meta abi.MsgMeta, id string, fill func(*xmpp.Eleme
 			return nil, err
 		}
 	}
+	if id != "" {
+		// Network events are idempotent by network id: a message seen before is not sent again.
+		if _, err := s.m.st.XMPPMsgID(s.ctx, s.m.cfg.JID, s.user, c.LegacyID, id); err == nil {
+			s.m.duplicates.Add(1)
+			return empty, nil
+		}
+	}
 	xid := s.newMessageID()
 	m := xmpp.Elem(xmpp.NSComponent, xmpp.KindMessage, "type", "chat", "id", xid, "from", s.puppetJID(c), "to", s.user)
 	if meta.Carbon {
@@ -251,20 +258,57 @@ func (s *Session) onPuppetMessage(st *xmpp.Element, local string) {
 // userAction delivers something the user did in a chat; a failure becomes an error stanza.
 func (s *Session) userAction(st *xmpp.Element, c *roster.Contact, ev abi.EventType, chat *abi.Chat, payload any) {
 	id := st.Get("id")
-	if id != "" {
+	// A message is journalled until the network's verdict, so a crash cannot lose it.
+	tracked := id != "" && (ev == abi.EventText || ev == abi.EventFile)
+	if tracked {
 		s.pending()[id] = &sentMessage{to: s.puppetJID(c), legacyID: c.LegacyID,
 			receipt: st.Child(nsReceipts, "request") != nil || st.Child(nsMarkers, "markable") != nil, stanza: st}
+		if err := s.m.st.JournalOpen(s.ctx, s.m.cfg.JID, s.user, id, string(st.AppendXML(nil, ""))); err != nil {
+			s.log.Error("journal a message", "id", id, "err", err)
+		}
 	}
 	status, _, err := s.deliver(ev, chat, payload)
 	switch {
 	case err != nil:
-		delete(s.pending(), id)
+		s.closeMessage(id)
 		s.m.refuse(st, &xmpp.StanzaError{Type: xmpp.ErrTypeCancel, Condition: "undefined-condition",
 			Text: "the gateway could not handle this message: " + errText(err)})
-	case status == abi.StatusUnhandled && ev != abi.EventText:
-		delete(s.pending(), id)
+	case status == abi.StatusUnhandled:
+		s.closeMessage(id)
 		s.m.refuse(st, &xmpp.StanzaError{Type: xmpp.ErrTypeCancel, Condition: "feature-not-implemented",
 			Text: "not supported by " + s.m.cfg.Name})
+	}
+}
+
+// closeMessage forgets a message of the user's once the network's verdict is known.
+func (s *Session) closeMessage(id string) {
+	if _, ok := s.pending()[id]; !ok {
+		return
+	}
+	delete(s.pending(), id)
+	if err := s.m.st.JournalClose(s.ctx, s.m.cfg.JID, s.user, id); err != nil {
+		s.log.Error("close a journalled message", "id", id, "err", err)
+	}
+}
+
+// replayJournal hands the plugin again the user's messages that had no verdict when the
+// gateway stopped (a crash): nothing the user sent is lost.
+func (s *Session) replayJournal() {
+	items, err := s.m.st.JournalPending(s.ctx, s.m.cfg.JID, s.user)
+	if err != nil {
+		s.log.Error("read the message journal", "err", err)
+		return
+	}
+	for _, it := range items {
+		st, err := xmpp.ParseElement(it.Payload)
+		if err != nil {
+			s.log.Error("journalled message unreadable: dropped", "id", it.StanzaID, "err", err)
+			_ = s.m.st.JournalClose(s.ctx, s.m.cfg.JID, s.user, it.StanzaID)
+			continue
+		}
+		local, _, _ := xmpp.SplitJID(st.Get("to"))
+		s.log.Info("message handed to the plugin again after a restart", "id", it.StanzaID)
+		s.onPuppetMessage(st, local)
 	}
 }
 
@@ -281,7 +325,7 @@ func (s *Session) messageSent(r abi.MessageSent) ([]byte, error) {
 	if sm == nil {
 		return nil, abi.Errorf(abi.CodeNotFound, "no message %q awaiting confirmation", r.ID)
 	}
-	delete(s.pending(), r.ID)
+	s.closeMessage(r.ID)
 	if r.LegacyID != "" {
 		if err := s.m.st.PutMsgID(s.ctx, s.m.cfg.JID, s.user, sm.legacyID, r.ID, r.LegacyID); err != nil {
 			s.log.Error("store message id", "err", err)
@@ -300,7 +344,7 @@ func (s *Session) messageFailed(r abi.MessageFailed) ([]byte, error) {
 	if sm == nil {
 		return nil, abi.Errorf(abi.CodeNotFound, "no message %q awaiting confirmation", r.ID)
 	}
-	delete(s.pending(), r.ID)
+	s.closeMessage(r.ID)
 	s.m.send(xmpp.ErrorReply(sm.stanza, &xmpp.StanzaError{Type: xmpp.ErrTypeCancel, Condition: "not-acceptable",
 		Text: s.m.cfg.Name + " refused the message: " + r.Error}))
 	return empty, nil

@@ -264,7 +264,10 @@ func (s *Session) login(values abi.Values) {
 func (s *Session) loggedIn(status string) {
 	s.setState(StateConnected, status)
 	s.fetchUserRoster()
-	s.soon(func() { s.deliver(abi.EventFill, nil, nil) })
+	s.soon(func() {
+		s.deliver(abi.EventFill, nil, nil)
+		s.replayJournal()
+	})
 }
 
 // setState changes the state and shows it as the gateway's presence.

@@ -69,6 +69,20 @@ func readElement(r xml.TokenReader, start xml.StartElement, depth int) (*Element
 	}
 }
 
+// ParseElement reads one element from its XML text (as AppendXML wrote it).
+func ParseElement(s string) (*Element, error) {
+	d := xml.NewDecoder(strings.NewReader(s))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return nil, err
+		}
+		if start, ok := tok.(xml.StartElement); ok {
+			return ReadElement(d, start)
+		}
+	}
+}
+
 // Get returns the value of the attribute with the given local name (no namespace), or "".
 func (e *Element) Get(local string) string {
 	for _, a := range e.Attr {
