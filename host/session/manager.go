@@ -100,6 +100,8 @@ type Manager struct {
 	// to the component: they are dropped there. id -> time sent.
 	injected  sync.Map
 	injectedN atomic.Int64
+	// puppetInfo caches the disco#info of puppets by client type.
+	puppetInfo sync.Map
 
 	mu       sync.Mutex
 	sessions map[string]*Session

@@ -29,31 +29,36 @@ var puppetFeatures = []string{
 	nsReply, vcard.NS, avatar.NSMetadata + "+notify", nsPing,
 }
 
-// puppetInfo caches the disco#info of puppets by client type, with its caps hash.
-var puppetInfo sync.Map // client type -> *cachedInfo
-
 type cachedInfo struct {
 	info disco.Info
 	ver  string
 }
 
-func infoFor(clientType string) *cachedInfo {
+// nsReactionsRestrictions is the XEP-0128 form type of XEP-0444's restrictions.
+const nsReactionsRestrictions = "urn:xmpp:reactions:0:restrictions"
+
+// infoFor returns the disco#info of puppets of a client type, with its caps hash, computed once.
+// It names the reactions the plugin allows, if it restricts them.
+func (m *Manager) infoFor(clientType string) *cachedInfo {
 	if clientType == "" {
 		clientType = "pc"
 	}
-	if v, ok := puppetInfo.Load(clientType); ok {
+	if v, ok := m.puppetInfo.Load(clientType); ok {
 		return v.(*cachedInfo)
 	}
 	in := disco.Info{Identities: []disco.Identity{{Category: "client", Type: clientType}}, Features: puppetFeatures}
+	if len(m.info.Reactions) > 0 {
+		in.Forms = []disco.Form{{Type: nsReactionsRestrictions, Fields: []disco.FormField{{Var: "allowlist", Values: m.info.Reactions}}}}
+	}
 	ci := &cachedInfo{info: in, ver: in.CapsHash()}
-	puppetInfo.Store(clientType, ci)
+	m.puppetInfo.Store(clientType, ci)
 	return ci
 }
 
 // decoratePresence adds caps, avatar hash and idle to an available puppet presence. (XEP-0172
 // forbids a nick there: it goes with subscription requests.)
 func (s *Session) decoratePresence(p *xmpp.Element, c *roster.Contact) {
-	p.Add(xmpp.Elem(nsCaps, "c", "hash", "sha-1", "node", capNode, "ver", infoFor(c.ClientType).ver))
+	p.Add(xmpp.Elem(nsCaps, "c", "hash", "sha-1", "node", capNode, "ver", s.m.infoFor(c.ClientType).ver))
 	hash := ""
 	if c.Avatar != nil {
 		hash = c.Avatar.Hash
@@ -78,11 +83,11 @@ func (s *Session) onPuppetIQ(st *xmpp.Element, local string) {
 	typ := st.Get("type")
 	switch {
 	case typ == "get" && q.Name.Space == disco.NSInfo:
-		if node := q.Get("node"); node != "" && node != capNode+"#"+infoFor(c.ClientType).ver {
+		if node := q.Get("node"); node != "" && node != capNode+"#"+s.m.infoFor(c.ClientType).ver {
 			s.m.refuse(st, &xmpp.StanzaError{Type: xmpp.ErrTypeCancel, Condition: "item-not-found"})
 			return
 		}
-		in := infoFor(c.ClientType).info
+		in := s.m.infoFor(c.ClientType).info
 		in.Identities = []disco.Identity{{Category: "client", Type: in.Identities[0].Type, Name: c.Name}}
 		s.m.send(xmpp.IQResult(st, in.Element(q.Get("node"))))
 	case typ == "get" && q.Name.Space == vcard.NS:
