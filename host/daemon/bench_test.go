@@ -16,6 +16,7 @@ import (
 	"github.com/xmppgw/gateway/host/config"
 	"github.com/xmppgw/gateway/host/daemon"
 	"github.com/xmppgw/gateway/host/internal/fakexmpp"
+	"github.com/xmppgw/gateway/host/internal/prosodytest"
 	"github.com/xmppgw/gateway/host/internal/wasmtest"
 	"github.com/xmppgw/gateway/host/store"
 )
@@ -182,5 +183,64 @@ func BenchmarkFill5000(b *testing.B) {
 		b.ReportMetric(float64(srv.LastRosterPush().Sub(up).Milliseconds()), "ms-login-to-last-push")
 		d.Stop()
 		srv.Close()
+	}
+}
+
+// BenchmarkFillProsody logs in one user whose fill yields 500 contacts through a real Prosody
+// and reports the gateway's time to the last roster push sent and Prosody's time to the last
+// push answered (mod_privilege rewrites the whole roster per push).
+func BenchmarkFillProsody(b *testing.B) {
+	const contacts = 500
+	for range b.N {
+		srv := prosodytest.Start(b, prosodytest.Options{})
+		dir := b.TempDir()
+		host, port, _ := strings.Cut(srv.ComponentAddr, ":")
+		toml := fmt.Sprintf("data_dir = %q\n[log]\nlevel = \"error\"\n[xmpp]\nhost = %q\nport = %s\n[admin]\nlisten = \"\"\n"+
+			"[[gateway]]\njid = %q\nsecret = %q\ntype = \"echo\"\nplugin = %q\n[gateway.config]\ncontacts = %d\n",
+			filepath.Join(dir, "data"), host, port, gwJID, srv.Components[0].Secret, wasmtest.Build(b, "plugins/echo"), contacts-5)
+		path := filepath.Join(dir, "gateway.toml")
+		if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
+			b.Fatal(err)
+		}
+		ctx := context.Background()
+		st, err := store.Open(ctx, store.Options{DSN: filepath.Join(dir, "data", "gateway.db")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := st.PutUser(ctx, store.User{Gateway: gwJID, JID: "alice@localhost", Form: []byte(`{"name":"A"}`)}); err != nil {
+			b.Fatal(err)
+		}
+		st.Close()
+		// alice is online, as a user with a large roster would be: Prosody sends each change
+		// to her client too.
+		srv.NewClient(b, "alice")
+		cfg, err := config.Load(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+		d, err := daemon.Start(ctx, cfg, daemon.Options{Logger: log, PluginCacheDir: wasmtest.CacheDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for !d.Gateways[0].Status().Connected {
+			time.Sleep(time.Millisecond)
+		}
+		up := d.Gateways[0].Status().Since
+		m := d.Gateways[0].Sessions()
+		var sent time.Duration
+		deadline := time.Now().Add(10 * time.Minute)
+		for m.RosterPushesAnswered() < contacts+1 {
+			if sent == 0 && m.RosterPushes() >= contacts+1 {
+				sent = time.Since(up)
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("%d of %d pushes answered", m.RosterPushesAnswered(), contacts+1)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		b.ReportMetric(float64(sent.Milliseconds()), "ms-gateway-last-push-sent")
+		b.ReportMetric(float64(time.Since(up).Milliseconds()), "ms-prosody-last-push-answered")
+		d.Stop()
 	}
 }

@@ -66,6 +66,11 @@ type Config struct {
 	CarbonPrefix string
 	// StartConcurrency bounds how many sessions start at once at gateway start.
 	StartConcurrency int
+	// MaxFileSize caps a file.fetch download, in bytes; default 100 MiB.
+	MaxFileSize int64
+	// FetchAllowPrivate lets file.fetch reach loopback, private and link-local addresses (tests
+	// and the demo run everything on loopback); never in production.
+	FetchAllowPrivate bool
 	// DataDir is the gateway's folder; each user's bridge data lives below it.
 	DataDir string
 	Logger  *slog.Logger
@@ -90,8 +95,9 @@ type Manager struct {
 	info    abi.InitReply
 	baseCtx context.Context
 
-	// rosterPushes counts privileged roster pushes, for tests and metrics.
-	rosterPushes atomic.Int64
+	// rosterPushes counts privileged roster pushes, for tests and metrics; rosterPushesDone
+	// those the server answered.
+	rosterPushes, rosterPushesDone atomic.Int64
 	// connected counts sessions in StateConnected.
 	connected atomic.Int64
 	// duplicates counts network messages dropped because their network id was seen before.
@@ -296,6 +302,9 @@ func (m *Manager) Reconnected() {
 
 // RosterPushes returns how many roster pushes the gateway sent since start.
 func (m *Manager) RosterPushes() int64 { return m.rosterPushes.Load() }
+
+// RosterPushesAnswered returns how many roster pushes the server has answered.
+func (m *Manager) RosterPushesAnswered() int64 { return m.rosterPushesDone.Load() }
 
 // Connected returns how many sessions are logged in to the network.
 func (m *Manager) Connected() int { return int(m.connected.Load()) }

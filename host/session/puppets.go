@@ -2,7 +2,6 @@ package session
 
 import (
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/xmppgw/gateway/abi"

@@ -130,7 +130,8 @@ func (s *Session) pushRosterItem(jid, name string, groups []string) {
 	}
 	iq := xmpp.Elem(xmpp.NSComponent, xmpp.KindIQ, "type", "set", "from", s.m.cfg.JID, "to", s.user).
 		Add(xmpp.Elem(NSRoster, "query").Add(item))
-	s.m.link.SendIQ(s.ctx, iq, 30*time.Second, func(resp *xmpp.Element, err error) {
+	s.m.link.SendIQ(s.ctx, iq, 5*time.Minute, func(resp *xmpp.Element, err error) {
+		s.m.rosterPushesDone.Add(1)
 		if err != nil || resp.Get("type") != "result" {
 			s.log.Warn("roster push refused", "puppet", jid, "err", err, "answer", resp)
 		}
