@@ -22,9 +22,9 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/xmppgw/gateway/host/buildinfo"
 	"github.com/xmppgw/gateway/host/config"
 	"github.com/xmppgw/gateway/host/daemon"
-	"github.com/xmppgw/gateway/host/buildinfo"
 )
 
 // Exit codes, documented in the package comment and README.
@@ -40,6 +40,8 @@ const usage = `gateway: an XMPP gateway to other chat networks, with WebAssembly
 Usage:
   gateway run -c FILE            run the gateway in the foreground until SIGINT/SIGTERM
   gateway check-config -c FILE   validate FILE and print what would run
+  gateway plugin check FILE.wasm check a plugin against ABI v1 and run its conformance scenario
+                                 (--fixture FILE supplies its inputs, --json prints a JSON report)
   gateway version                print the version
   gateway help                   show this text
 
@@ -61,6 +63,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdRun(args[1:], stdout, stderr)
 	case "check-config":
 		return cmdCheckConfig(args[1:], stdout, stderr)
+	case "plugin":
+		return cmdPlugin(args[1:], stdout, stderr)
 	case "version":
 		return cmdVersion(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":

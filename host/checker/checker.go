@@ -28,6 +28,9 @@ type Options struct {
 	Bridge Bridge
 	// Bridges are granted to the plugin besides the fixture's and those its answers name.
 	Bridges []string
+	// BridgeWait is how long a step waits for a bridge's answer when nothing else is pending and
+	// bridge calls are unanswered (the fixture's bridge answers at once). Default: 5 s.
+	BridgeWait time.Duration
 	// EventTimeout bounds each event, as the gateway's event_timeout does. Default: 10 s.
 	EventTimeout time.Duration
 	// MemoryLimitMB caps the instance's linear memory. Default: 256.
@@ -52,6 +55,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.EventTimeout <= 0 {
 		o.EventTimeout = 10 * time.Second
+	}
+	if o.BridgeWait <= 0 {
+		o.BridgeWait = 5 * time.Second
 	}
 	if o.MemoryLimitMB <= 0 {
 		o.MemoryLimitMB = 256
@@ -233,7 +239,7 @@ func Run(ctx context.Context, wasmPath string, o Options) (*Report, error) {
 		bridges = append(bridges, b)
 	}
 	sort.Strings(bridges)
-	h := newHost(o.StorageQuota, bridges, o.Bridge, o.Trace)
+	h := newHost(ctx, o.StorageQuota, bridges, o.Bridge, o.BridgeWait, o.Trace)
 	if o.Trace != nil {
 		fmt.Fprintf(o.Trace, "-> init\n")
 	}

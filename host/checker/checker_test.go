@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -166,7 +167,7 @@ func TestGuest(t *testing.T) {
 		t.Error("report OK")
 	}
 	wantStep(t, r, "init", true, `"Test checker.invalid"; registration: none; features: echo`)
-	wantStep(t, r, "validate", true, "unhandled: the gateway accepts no values")
+	wantStep(t, r, "validate", true, "unhandled: the gateway accepts the empty form")
 	wantStep(t, r, "login", false, `session.login unhandled: the gateway's default fails every login ("not supported by this network")`)
 	wantStep(t, r, "fill", true, "unhandled; 0 contacts created, 0 added to the roster")
 	wantStep(t, r, "update_info", true, `unhandled: the gateway makes contact "bob" ready as it is`)
@@ -186,7 +187,7 @@ func TestGuestCrashes(t *testing.T) {
 	wasm := wasmtest.Build(t, "host/plugin/testdata/guest")
 	for _, tc := range []struct{ text, want string }{
 		{"panic", "message.text: instance trapped"},
-		{"loop", "message.text: event deadline exceeded"},
+		{"sleep", "message.text: event deadline exceeded"},
 		{"error", `message.text: status 2 (error): network: the network said no`},
 		{"badstatus", "message.text: returned status 7, not 0, 1 or 2"},
 	} {
@@ -232,8 +233,8 @@ func noEventModule() []byte {
 	exports = append(append(exports, name("gw_free")...), 0x00, 2)
 	m := []byte("\x00asm\x01\x00\x00\x00")
 	m = append(m, sec(1, 3, 0x60, 0, 0, 0x60, 1, 0x7f, 1, 0x7f, 0x60, 2, 0x7f, 0x7f, 0)...) // types
-	m = append(m, sec(3, 3, 0, 1, 2)...)                                                     // functions
-	m = append(m, sec(5, 1, 0, 1)...)                                                        // memory: 1 page
+	m = append(m, sec(3, 3, 0, 1, 2)...)                                                    // functions
+	m = append(m, sec(5, 1, 0, 1)...)                                                       // memory: 1 page
 	m = append(m, sec(7, exports...)...)
 	m = append(m, sec(10, 3, 2, 0, 0x0b, 4, 0, 0x41, 0, 0x0b, 2, 0, 0x0b)...) // code
 	return m
@@ -343,41 +344,50 @@ error = {code = "unavailable", message = "down"}
 }
 
 // The fixture bridge answers the first matching entry, once entries only once, and anything else
-// with unavailable.
+// with unavailable; events follow their answer.
 func TestFixtureBridge(t *testing.T) {
 	b := NewFixtureBridge([]BridgeAnswer{
 		{Bridge: "tdlib", Type: "getMe", Once: true, Response: json.RawMessage(`{"n":1}`)},
 		{Type: "getMe", Contains: `"x":2`, Response: json.RawMessage(`{"n":2}`)},
 		{Type: "getMe", Events: []json.RawMessage{json.RawMessage(`{"e":1}`)}},
 	})
-	call := func(bridge, req string) string {
-		r, err := b.Call(context.Background(), Session, bridge, json.RawMessage(req))
-		if err != nil {
+	ctx := context.Background()
+	for i, tc := range []struct{ bridge, req, want string }{
+		{"other", `{"@type":"getMe","x":2}`, `other t0 {"n":2}`},
+		{"tdlib", `{"@type":"getMe"}`, `tdlib t1 {"n":1}`},
+		{"tdlib", `{"@type":"getMe"}`, `tdlib t2 {}|tdlib event {"e":1}`},
+		{"tdlib", `{"@type": "getMe", "x": 2}`, `tdlib t3 {"n":2}`},
+		{"tdlib", `{"type":"getMe"}`, `tdlib t4 {}|tdlib event {"e":1}`},
+		{"tdlib", `{"@type":"close"}`, "tdlib t5 unavailable: no canned response in the fixture"},
+	} {
+		if err := b.Call(ctx, Session, tc.bridge, fmt.Sprint("t", i), json.RawMessage(tc.req)); err != nil {
 			t.Fatal(err)
 		}
-		if r.Error != nil {
-			return r.Error.Error()
+		var got []string
+		for {
+			m, ok := b.Next(ctx, time.Second)
+			if !ok {
+				break
+			}
+			switch {
+			case m.Token == "":
+				got = append(got, m.Bridge+" event "+string(m.Event))
+			case m.Error != nil:
+				got = append(got, m.Bridge+" "+m.Token+" "+m.Error.Error())
+			default:
+				got = append(got, m.Bridge+" "+m.Token+" "+string(m.Response))
+			}
 		}
-		return string(r.Response) + " " + strings.Repeat("E", len(r.Events))
-	}
-	for _, tc := range []struct{ bridge, req, want string }{
-		{"other", `{"@type":"getMe","x":2}`, `{"n":2} `},
-		{"tdlib", `{"@type":"getMe"}`, `{"n":1} `},
-		{"tdlib", `{"@type":"getMe"}`, `{} E`},
-		{"tdlib", `{"@type": "getMe", "x": 2}`, `{"n":2} `},
-		{"tdlib", `{"type":"getMe"}`, `{} E`},
-		{"tdlib", `{"@type":"close"}`, "unavailable: no canned response in the fixture"},
-	} {
-		if got := call(tc.bridge, tc.req); got != tc.want {
-			t.Errorf("%s %s: %q, want %q", tc.bridge, tc.req, got, tc.want)
+		if g := strings.Join(got, "|"); g != tc.want {
+			t.Errorf("%s %s: %q, want %q", tc.bridge, tc.req, g, tc.want)
 		}
 	}
 }
 
 // The recording host answers as the gateway does.
 func TestHost(t *testing.T) {
-	h := newHost(20, []string{"tdlib"}, NewFixtureBridge(nil), nil)
 	ctx := context.Background()
+	h := newHost(ctx, 20, []string{"tdlib"}, NewFixtureBridge(nil), time.Second, nil)
 	call := func(session string, m abi.Method, req string) string {
 		resp, err := h.Call(ctx, session, m, []byte(req))
 		if err != nil {

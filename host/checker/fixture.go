@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/BurntSushi/toml"
 	"github.com/xmppgw/gateway/abi"
@@ -109,26 +110,35 @@ func LoadFixture(path string) (*Fixture, error) {
 	return f, nil
 }
 
-// Bridge answers the plugin's bridge calls during a check. The fixture's canned answers are one
-// (NewFixtureBridge); a simulated bridge is another. The host has already checked that the bridge
-// is granted.
+// Bridge is the bridge side of the plugin's bridge.call during a check: the fixture's canned
+// answers (NewFixtureBridge), or an adapter to a real or simulated bridge. The host has already
+// checked that the bridge is granted, and gives each call its token. Like the gateway's bridges,
+// a Bridge is asynchronous: Call sends, and the answers (and the bridge's own events) come back,
+// in order, from Next.
 type Bridge interface {
-	// Call answers request, sent by session to bridge. It must not block: it runs inside the
-	// plugin's host call. A nil reply leaves the call unanswered; an error fails the host call
-	// itself (an *abi.Error gives its code, any other error is internal).
-	Call(ctx context.Context, session, bridge string, request json.RawMessage) (*BridgeReply, error)
+	// Call sends request, made by session to bridge, whose answer must carry token. It must not
+	// block: it runs inside the plugin's host call. An error fails the host call itself (an
+	// *abi.Error gives its code, any other error is internal).
+	Call(ctx context.Context, session, bridge, token string, request json.RawMessage) error
+	// Next returns the bridge's next message for the checker, waiting up to wait for one when
+	// none is ready; ok is false when none came. The checker waits only while calls are
+	// unanswered.
+	Next(ctx context.Context, wait time.Duration) (m BridgeMessage, ok bool)
 }
 
-// BridgeReply is a bridge's answer to one call: a response or an error, delivered as the call's
-// bridge.response event, then the bridge's own events, delivered as bridge.event events.
-type BridgeReply struct {
+// BridgeMessage is what a bridge delivers: the answer to a call (Token set, and Response or
+// Error), delivered as bridge.response, or one of its own events (Event set), delivered as
+// bridge.event.
+type BridgeMessage struct {
+	Bridge   string
+	Token    string
 	Response json.RawMessage
 	Error    *abi.Error
-	Events   []json.RawMessage
+	Event    json.RawMessage
 }
 
-// NewFixtureBridge returns the Bridge that answers from a fixture's canned answers. A call no
-// answer matches gets the error unavailable, "no canned response in the fixture".
+// NewFixtureBridge returns the Bridge that answers from a fixture's canned answers, at once. A
+// call no answer matches gets the error unavailable, "no canned response in the fixture".
 func NewFixtureBridge(answers []BridgeAnswer) Bridge {
 	return &fixtureBridge{answers: answers, used: make([]bool, len(answers))}
 }
@@ -137,9 +147,10 @@ type fixtureBridge struct {
 	mu      sync.Mutex
 	answers []BridgeAnswer
 	used    []bool
+	out     []BridgeMessage
 }
 
-func (b *fixtureBridge) Call(_ context.Context, _, bridge string, request json.RawMessage) (*BridgeReply, error) {
+func (b *fixtureBridge) Call(_ context.Context, _, bridge, token string, request json.RawMessage) error {
 	var compact bytes.Buffer
 	if err := json.Compact(&compact, request); err != nil {
 		compact.Reset()
@@ -163,11 +174,27 @@ func (b *fixtureBridge) Call(_ context.Context, _, bridge string, request json.R
 		if a.Once {
 			b.used[i] = true
 		}
-		r := &BridgeReply{Response: a.Response, Error: a.Error, Events: a.Events}
-		if r.Error == nil && len(r.Response) == 0 {
-			r.Response = json.RawMessage("{}")
+		m := BridgeMessage{Bridge: bridge, Token: token, Response: a.Response, Error: a.Error}
+		if m.Error == nil && len(m.Response) == 0 {
+			m.Response = json.RawMessage("{}")
 		}
-		return r, nil
+		b.out = append(b.out, m)
+		for _, e := range a.Events {
+			b.out = append(b.out, BridgeMessage{Bridge: bridge, Event: e})
+		}
+		return nil
 	}
-	return &BridgeReply{Error: abi.Errorf(abi.CodeUnavailable, "no canned response in the fixture")}, nil
+	b.out = append(b.out, BridgeMessage{Bridge: bridge, Token: token, Error: abi.Errorf(abi.CodeUnavailable, "no canned response in the fixture")})
+	return nil
+}
+
+func (b *fixtureBridge) Next(context.Context, time.Duration) (BridgeMessage, bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.out) == 0 {
+		return BridgeMessage{}, false
+	}
+	m := b.out[0]
+	b.out = b.out[1:]
+	return m, true
 }

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/xmppgw/gateway/abi"
 	"github.com/xmppgw/gateway/host/plugin"
@@ -68,11 +69,13 @@ type pending struct {
 // gateway would, and records them. Its methods run on the instance's goroutine while the checker
 // waits in Plugin.Do; the mutex makes it safe regardless.
 type host struct {
-	mu      sync.Mutex
-	quota   int
-	granted map[string]bool
-	bridge  Bridge
-	trace   io.Writer
+	mu         sync.Mutex
+	ctx        context.Context // the check's, for the bridge
+	quota      int
+	granted    map[string]bool
+	bridge     Bridge
+	bridgeWait time.Duration
+	trace      io.Writer
 
 	contacts map[string]*contact
 	order    []string          // legacy ids, in creation order
@@ -85,27 +88,31 @@ type host struct {
 	now      int64 // virtual clock, milliseconds
 	seq      int
 	tokens   int
-	messages map[string]bool // ids of message events waiting for message.sent / failed
-	requests map[string]bool // registration.validate requests waiting for registration.result
+	inflight map[string]bridgeCall // bridge calls by token, until answered
+	messages map[string]bool       // ids of message events waiting for message.sent / failed
+	requests map[string]bool       // registration.validate requests waiting for registration.result
 	calls    []callRec
 	logs     []logRec
 	bridgeEr []string     // bridge calls answered with an error, described
 	prompts  []abi.Prompt // prompts asked and not yet taken by the checker
 }
 
-func newHost(quota int, granted []string, bridge Bridge, trace io.Writer) *host {
+func newHost(ctx context.Context, quota int, granted []string, bridge Bridge, bridgeWait time.Duration, trace io.Writer) *host {
 	h := &host{
-		quota:    quota,
-		granted:  make(map[string]bool),
-		bridge:   bridge,
-		trace:    trace,
-		contacts: make(map[string]*contact),
-		byUser:   make(map[string]string),
-		kv:       make(map[string]string),
-		queued:   make(map[string]bool),
-		timers:   make(map[string]*timer),
-		messages: make(map[string]bool),
-		requests: make(map[string]bool),
+		ctx:        ctx,
+		quota:      quota,
+		granted:    make(map[string]bool),
+		bridge:     bridge,
+		bridgeWait: bridgeWait,
+		trace:      trace,
+		inflight:   make(map[string]bridgeCall),
+		contacts:   make(map[string]*contact),
+		byUser:     make(map[string]string),
+		kv:         make(map[string]string),
+		queued:     make(map[string]bool),
+		timers:     make(map[string]*timer),
+		messages:   make(map[string]bool),
+		requests:   make(map[string]bool),
 	}
 	for _, b := range granted {
 		h.granted[b] = true
@@ -402,7 +409,7 @@ func (h *host) call(ctx context.Context, session string, method abi.Method, req 
 	return nil, abi.Errorf(abi.CodeUnknownMethod, "unknown host call %q", method)
 }
 
-// bridgeCall handles bridge.call: a token now, the bridge's answer as later events.
+// bridgeCall handles bridge.call: a token now, the bridge's answer as a later event.
 func (h *host) bridgeCall(ctx context.Context, session string, req []byte) ([]byte, error) {
 	var r abi.BridgeCall
 	if err := decode(req, &r); err != nil {
@@ -414,28 +421,65 @@ func (h *host) bridgeCall(ctx context.Context, session string, req []byte) ([]by
 	if !h.granted[r.Bridge] {
 		return nil, abi.Errorf(abi.CodeForbidden, "bridge %q is not granted to this gateway (grant it with the fixture's bridges)", r.Bridge)
 	}
-	if h.bridge == nil {
-		return nil, abi.Errorf(abi.CodeUnavailable, "no bridge %q in the checker", r.Bridge)
-	}
-	reply, err := h.bridge.Call(ctx, session, r.Bridge, r.Request)
-	if err != nil {
+	h.tokens++
+	token := fmt.Sprintf("b-%d", h.tokens)
+	call := bridgeCall{bridge: r.Bridge, request: append(json.RawMessage(nil), r.Request...), context: append(json.RawMessage(nil), r.Context...)}
+	if err := h.bridge.Call(ctx, session, r.Bridge, token, call.request); err != nil {
 		h.bridgeEr = append(h.bridgeEr, fmt.Sprintf("bridge.call %s %s: %v", r.Bridge, clip(string(r.Request), 200), err))
 		return nil, err
 	}
-	h.tokens++
-	token := fmt.Sprintf("b-%d", h.tokens)
-	if reply != nil {
-		resp := abi.BridgeResponse{Token: token, Context: r.Context, Response: reply.Response, Error: reply.Error}
-		if reply.Error != nil {
-			resp.Response = nil
-			h.bridgeEr = append(h.bridgeEr, fmt.Sprintf("bridge.call %s %s answered %v", r.Bridge, clip(string(r.Request), 200), reply.Error))
-		}
-		h.queue = append(h.queue, pending{ev: abi.EventBridgeResponse, payload: resp})
-		for _, e := range reply.Events {
-			h.queue = append(h.queue, pending{ev: abi.EventBridgeEvent, payload: abi.BridgeEvent{Bridge: r.Bridge, Event: e}})
-		}
-	}
+	h.inflight[token] = call
 	return marshal(abi.Token{Token: token})
+}
+
+// bridgeCall is a bridge call waiting for its answer.
+type bridgeCall struct {
+	bridge           string
+	request, context json.RawMessage
+}
+
+// pull moves what the bridge has delivered into the queue, waiting up to wait for a first
+// message when calls are unanswered. It reports whether it moved anything.
+func (h *host) pull(wait time.Duration) bool {
+	h.mu.Lock()
+	waiting := len(h.inflight) > 0
+	h.mu.Unlock()
+	if !waiting {
+		wait = 0
+	}
+	moved := false
+	for {
+		m, ok := h.bridge.Next(h.ctx, wait)
+		if !ok {
+			return moved
+		}
+		wait, moved = 0, true
+		h.mu.Lock()
+		h.receive(m)
+		h.mu.Unlock()
+	}
+}
+
+// receive queues a bridge's message as the event the plugin gets (h.mu held).
+func (h *host) receive(m BridgeMessage) {
+	if m.Token == "" {
+		h.queue = append(h.queue, pending{ev: abi.EventBridgeEvent, payload: abi.BridgeEvent{Bridge: m.Bridge, Event: m.Event}})
+		return
+	}
+	call, ok := h.inflight[m.Token]
+	if !ok {
+		h.bridgeEr = append(h.bridgeEr, fmt.Sprintf("bridge %s answered token %q, which has no call waiting (dropped)", m.Bridge, m.Token))
+		return
+	}
+	delete(h.inflight, m.Token)
+	resp := abi.BridgeResponse{Token: m.Token, Context: call.context, Response: m.Response, Error: m.Error}
+	if m.Error != nil {
+		resp.Response = nil
+		h.bridgeEr = append(h.bridgeEr, fmt.Sprintf("bridge.call %s %s answered %v", call.bridge, clip(string(call.request), 200), m.Error))
+	} else if len(resp.Response) == 0 {
+		resp.Response = json.RawMessage("{}")
+	}
+	h.queue = append(h.queue, pending{ev: abi.EventBridgeResponse, payload: resp})
 }
 
 // contact returns the contact for id, creating it as the gateway does (h.mu held).
@@ -474,22 +518,22 @@ func (h *host) contact(id, username string) (*contact, error) {
 	return c, nil
 }
 
-// next takes the event the host delivers next: the oldest queued one or, when none is queued
-// and timers are allowed, the timer due first (the virtual clock jumps to it). With settle, it
-// takes only bridge answers, bridge events and inputs, and no timers.
+// next takes the event the host delivers next: the oldest queued one (bridge messages join the
+// queue as they arrive, waited for up to bridgeWait while calls are unanswered) or, when none
+// is queued and timers are allowed, the timer due first (the virtual clock jumps to it). With
+// settle, it takes no update_info and no timers.
 func (h *host) next(settle bool) (pending, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for i, p := range h.queue {
-		if settle && p.ev == abi.EventUpdateInfo {
-			continue
-		}
-		h.queue = append(h.queue[:i], h.queue[i+1:]...)
-		if p.contact != "" {
-			delete(h.queued, p.contact)
-		}
+	h.pull(0)
+	if p, ok := h.take(settle); ok {
 		return p, true
 	}
+	if h.pull(h.bridgeWait) {
+		if p, ok := h.take(settle); ok {
+			return p, true
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if settle || len(h.timers) == 0 {
 		return pending{}, false
 	}
@@ -504,6 +548,23 @@ func (h *host) next(settle bool) (pending, bool) {
 		h.now = first.due
 	}
 	return pending{ev: abi.EventTimer, payload: abi.Timer{Timer: first.name, Context: first.ctx}}, true
+}
+
+// take takes the oldest queued event (but update_info events, with settle).
+func (h *host) take(settle bool) (pending, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for i, p := range h.queue {
+		if settle && p.ev == abi.EventUpdateInfo {
+			continue
+		}
+		h.queue = append(h.queue[:i], h.queue[i+1:]...)
+		if p.contact != "" {
+			delete(h.queued, p.contact)
+		}
+		return p, true
+	}
+	return pending{}, false
 }
 
 // enqueue queues an event after those already queued.

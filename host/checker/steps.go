@@ -116,7 +116,7 @@ func (c *checker) registrationValues() abi.Values {
 // fixture's.
 func formatValues(v abi.Values) string {
 	if len(v) == 0 {
-		return "no values"
+		return "the empty form"
 	}
 	keys := make([]string, 0, len(v))
 	for k := range v {

@@ -128,6 +128,12 @@ type Limits struct {
 	// StorageQuotaKB is the plugin's key-value storage quota in KiB,
 	// 1..1048576, default 1024.
 	StorageQuotaKB int
+	// MaxFileMB caps a file the plugin fetches or sends, 1..65536, default 100.
+	MaxFileMB int
+	// FetchPrivate lets the plugin fetch files from loopback and private addresses (default
+	// false: only public ones). Turn it on only when the XMPP server's upload service is itself
+	// on such an address, as in the demo.
+	FetchPrivate bool
 }
 
 // Bridge is a network backend ([bridge.NAME]) that gateways may be granted.

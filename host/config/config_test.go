@@ -363,7 +363,7 @@ func TestDefaults(t *testing.T) {
 	if !slices.Equal(g.AllowDomains, []string{"example.org"}) {
 		t.Errorf("AllowDomains = %q", g.AllowDomains)
 	}
-	wantLimits := Limits{Instances: runtime.NumCPU(), MemoryMB: 64, EventTimeout: 2 * time.Second, Queue: 256, StorageQuotaKB: 1024}
+	wantLimits := Limits{Instances: runtime.NumCPU(), MemoryMB: 64, EventTimeout: 2 * time.Second, Queue: 256, StorageQuotaKB: 1024, MaxFileMB: 100}
 	if g.Limits != wantLimits {
 		t.Errorf("Limits = %+v, want %+v", g.Limits, wantLimits)
 	}
@@ -409,6 +409,8 @@ memory_mb = 128
 event_timeout = "500ms"
 queue = 16
 storage_quota_kb = 10
+max_file_mb = 5
+fetch_private = true
 [gateway.config]
 greeting = "hi"
 ratio = 0.5
@@ -460,7 +462,7 @@ fixture = "fixtures/sim.json"
 	if !slices.Equal(g.Bridges, []string{"tg", "sim"}) || !slices.Equal(g.AllowDomains, []string{"localhost"}) || g.AllowRegex != `^admin@example\.org$` {
 		t.Errorf("gateway[0] = %+v", g)
 	}
-	if want := (Limits{2, 128, 500 * time.Millisecond, 16, 10}); g.Limits != want {
+	if want := (Limits{2, 128, 500 * time.Millisecond, 16, 10, 5, true}); g.Limits != want {
 		t.Errorf("Limits = %+v, want %+v", g.Limits, want)
 	}
 	js, err := json.Marshal(g.Config)

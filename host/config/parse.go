@@ -76,6 +76,8 @@ type rawLimits struct {
 	EventTimeout   any `toml:"event_timeout"`
 	Queue          any `toml:"queue"`
 	StorageQuotaKB any `toml:"storage_quota_kb"`
+	MaxFileMB      any `toml:"max_file_mb"`
+	FetchPrivate   any `toml:"fetch_private"`
 }
 
 type rawBridge struct {
@@ -500,6 +502,8 @@ func (c *checker) gateway(i int, raw *rawGateway, bridges []string) Gateway {
 	g.Limits.EventTimeout = c.duration(lp+"event_timeout", l.EventTimeout, 2*time.Second, time.Millisecond, 5*time.Minute)
 	g.Limits.Queue = int(c.integer(lp+"queue", l.Queue, 256, 1, 65536, "a queue length"))
 	g.Limits.StorageQuotaKB = int(c.integer(lp+"storage_quota_kb", l.StorageQuotaKB, 1024, 1, 1<<20, "kilobytes"))
+	g.Limits.MaxFileMB = int(c.integer(lp+"max_file_mb", l.MaxFileMB, 100, 1, 1<<16, "megabytes"))
+	g.Limits.FetchPrivate = c.boolean(lp+"fetch_private", l.FetchPrivate, false)
 
 	g.Config = raw.Config
 	if g.Config == nil {

@@ -125,12 +125,14 @@ func gatewayOptions(cfg *config.Config, gc config.Gateway, addr string, st *stor
 		},
 		Store: st,
 		Sessions: session.Config{
-			Name:         gc.Name,
-			AllowDomains: gc.AllowDomains,
-			AllowRegex:   gc.AllowRegex,
-			QueueSize:    gc.Limits.Queue,
-			StorageQuota: int64(gc.Limits.StorageQuotaKB) * 1024,
-			DataDir:      cfg.DataDir,
+			Name:              gc.Name,
+			AllowDomains:      gc.AllowDomains,
+			AllowRegex:        gc.AllowRegex,
+			QueueSize:         gc.Limits.Queue,
+			StorageQuota:      int64(gc.Limits.StorageQuotaKB) * 1024,
+			MaxFileSize:       int64(gc.Limits.MaxFileMB) << 20,
+			FetchAllowPrivate: gc.Limits.FetchPrivate,
+			DataDir:           cfg.DataDir,
 		},
 	}
 }

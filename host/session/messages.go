@@ -40,7 +40,7 @@ var messageCalls = map[abi.Method]handler{
 		})
 	}),
 	abi.CallContactFile: withReq(func(s *Session, r abi.ContactFile) ([]byte, error) {
-		return nil, abi.Errorf(abi.CodeUnavailable, "files towards the user are not supported yet")
+		return s.contactFile(r)
 	}),
 	abi.CallContactCorrect: withReq(func(s *Session, r abi.ContactCorrect) ([]byte, error) {
 		return s.fromContact(r.MsgMeta, "", func(m *xmpp.Element, c *roster.Contact) {
@@ -239,6 +239,10 @@ func (s *Session) onPuppetMessage(st *xmpp.Element, local string) {
 	}
 	if r := st.Child(nsCorrect, "replace"); r != nil {
 		s.userAction(st, c, abi.EventCorrect, chat, abi.Correct{ID: id, Target: s.legacyMsgID(c, r.Get("id")), Text: body.Text})
+		return
+	}
+	if f, ok := s.fileMessage(st, c, body.Text); ok {
+		s.userAction(st, c, abi.EventFile, chat, f)
 		return
 	}
 	t := abi.Text{ID: id, Text: body.Text}

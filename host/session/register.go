@@ -175,6 +175,7 @@ func (m *Manager) unregister(user string, done func(error)) {
 				m.log.Error("remove user data folder", "user", user, "err", err)
 			}
 		}
+		m.wipeFiles(user)
 		s.roster.Reset()
 		s.setState(StateLoggedOut, "")
 		m.log.Info("user unregistered", "user", user)

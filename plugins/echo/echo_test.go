@@ -337,6 +337,40 @@ func TestFile(t *testing.T) {
 	})
 }
 
+func TestFileBack(t *testing.T) {
+	run(t, func(t *testing.T, h *sdktest.Host, s *sdktest.Session) {
+		res := s.Text("eve", abi.Text{ID: "x1", Text: "file http://up.example.org/a.png"})
+		checkMethods(t, res, abi.CallMessageSent, abi.CallFileFetch)
+		if got := sdktest.As[abi.MessageSent](res.Calls[0]); got != (abi.MessageSent{ID: "x1", LegacyID: "u-1"}) {
+			t.Errorf("%+v", got)
+		}
+		f := s.Fetches()
+		if len(f) != 1 || f[0].URL != "http://up.example.org/a.png" {
+			t.Fatalf("fetches: %+v", f)
+		}
+		res = s.CompleteFetch(f[0].Token, abi.File{Handle: "f-3", Size: 3, Type: "image/png", Name: "a.png"})
+		checkMethods(t, res, abi.CallContactFile, abi.CallFileRelease)
+		want := abi.ContactFile{MsgMeta: abi.MsgMeta{LegacyID: "eve"}, ID: "e-1",
+			File: abi.File{Handle: "f-3", Size: 3, Type: "image/png", Name: "a.png"}, Caption: "echo: file"}
+		if got := sdktest.As[abi.ContactFile](res.Calls[0]); got != want {
+			t.Errorf("%+v", got)
+		}
+		if got := sdktest.As[abi.FileRef](res.Calls[1]); got.Handle != "f-3" {
+			t.Errorf("%+v", got)
+		}
+
+		// A failed download is answered with a text.
+		s.Text("eve", abi.Text{ID: "x2", Text: "file http://10.0.0.5/b"})
+		f = s.Fetches()
+		res = s.FailFetch(f[0].Token, abi.CodeForbidden, "10.0.0.5 is a private address")
+		checkMethods(t, res, abi.CallContactText)
+		if got := sdktest.As[abi.ContactText](res.Calls[0]); got.ID != "e-2" ||
+			got.Text != "echo: could not fetch http://10.0.0.5/b: forbidden: 10.0.0.5 is a private address" {
+			t.Errorf("%+v", got)
+		}
+	})
+}
+
 func TestSearch(t *testing.T) {
 	run(t, func(t *testing.T, h *sdktest.Host, s *sdktest.Session) {
 		for q, want := range map[string]abi.SearchResult{

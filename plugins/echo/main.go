@@ -16,6 +16,9 @@
 //     the plugin's storage, so that a correction of the user's message corrects the reply, a
 //     retraction retracts it (even after an instance restart), and reactions are echoed on the
 //     user's message. A file is echoed as "echo: <url>".
+//   - the text "file <url>" makes the contact download the URL (file.fetch) and send it back as
+//     a file (contact.file) with the caption "echo: file"; a failed download is answered
+//     "echo: could not fetch <url>: <reason>".
 //   - plain only answers "echo: <text>": no typing, no markers, no corrections.
 //   - the text "fail" is refused with "the echo network refuses this message".
 //   - search finds a roster contact by id or name.
@@ -27,6 +30,7 @@ import (
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -233,7 +237,49 @@ func (e *session) OnSearch(request, query string) (abi.LegacyID, error) {
 }
 
 func (e *session) OnText(c *gateway.Contact, m abi.Text) (abi.LegacyMsgID, error) {
+	if u, ok := strings.CutPrefix(m.Text, "file "); ok {
+		return "", e.fileBack(c, m.ID, strings.TrimSpace(u))
+	}
 	return e.echo(c, m.ID, m.Text)
+}
+
+// fetchContext is the context of a "file <url>" download: who sends it back, with which id.
+type fetchContext struct {
+	Contact abi.LegacyID    `json:"contact"`
+	ID      abi.LegacyMsgID `json:"id"`
+	URL     string          `json:"url"`
+}
+
+// fileBack reports the user's message sent and starts downloading url; OnFileFetched sends it.
+func (e *session) fileBack(c *gateway.Contact, xmppID, url string) error {
+	n, err := e.nextID()
+	if err != nil {
+		return err
+	}
+	if err := e.s.MessageSent(xmppID, "u-"+strconv.Itoa(n)); err != nil {
+		return err
+	}
+	eid := "e-" + strconv.Itoa(n)
+	if err := e.s.FetchWith(url, 0, fetchContext{Contact: c.ID(), ID: eid, URL: url}, nil); err != nil {
+		return c.Text(eid, "echo: could not fetch "+url+": "+err.Error())
+	}
+	return nil
+}
+
+// OnFileFetched sends the downloaded file back from the contact, and releases the handle.
+func (e *session) OnFileFetched(r gateway.FetchResult) error {
+	var fc fetchContext
+	if err := json.Unmarshal(r.Context, &fc); err != nil || fc.Contact == "" {
+		return fmt.Errorf("file.fetched with an unknown context %s", r.Context)
+	}
+	c := e.s.Contact(fc.Contact)
+	if r.Err != nil {
+		return c.Text(fc.ID, "echo: could not fetch "+fc.URL+": "+r.Err.Error())
+	}
+	if err := c.File(fc.ID, *r.File, gateway.Caption("echo: file")); err != nil {
+		return err
+	}
+	return e.s.ReleaseFile(r.File.Handle)
 }
 
 func (e *session) OnFile(c *gateway.Contact, m abi.FileMessage) (abi.LegacyMsgID, error) {
@@ -342,7 +388,8 @@ func (e *session) nextID() (int, error) {
 }
 
 var (
-	_ gateway.Plugin         = echo{}
-	_ gateway.SessionHandler = (*session)(nil)
-	_ gateway.Restorer       = (*session)(nil)
+	_ gateway.Plugin             = echo{}
+	_ gateway.SessionHandler     = (*session)(nil)
+	_ gateway.Restorer           = (*session)(nil)
+	_ gateway.FileFetchedHandler = (*session)(nil)
 )
