@@ -15,7 +15,8 @@
 //
 //	be, err := bridge.New(cfg.Backend, cfg, bridge.WithLogger(log))
 //	cl, err := be.Open(ctx, bridge.Session{User: "alice@example.org", DataDir: dir, Key: key})
-//	cl.Send(bridge.WithExtra(req, `"b-42"`))
+//	req, err = bridge.WithExtra(req, `"b-42"`) // the call's token
+//	err = cl.Send(req)
 //	for msg := range cl.Updates() { ... }
 //
 // A client's stream ends (the channel is closed) after it delivered

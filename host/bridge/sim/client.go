@@ -244,6 +244,9 @@ func (c *client) handle(raw []byte) {
 	case "logOut", "destroy":
 		c.logOut(x)
 	case "close":
+		if c.state == stateReady {
+			c.save()
+		}
 		c.ok(x)
 		c.setState(stateClosing)
 		c.setState(stateClosed)
@@ -501,13 +504,14 @@ func (c *client) setTdlibParameters(x json.RawMessage) {
 		c.fail(x, 400, "Unexpected setTdlibParameters")
 		return
 	}
-	c.ok(x)
+	// like TDLib: the new state, then the answer
 	if a := c.restore(); a != nil {
 		c.acct = a
 		c.loggedIn()
-		return
+	} else {
+		c.setState(stateWaitPhone)
 	}
-	c.setState(stateWaitPhone)
+	c.ok(x)
 }
 
 func (c *client) setPhone(x json.RawMessage, phone string) {
@@ -522,8 +526,8 @@ func (c *client) setPhone(x json.RawMessage, phone string) {
 	}
 	c.acct = a
 	c.log.Debug("sim: login code sent")
-	c.ok(x)
 	c.setState(stateWaitCode)
+	c.ok(x)
 }
 
 func (c *client) checkCode(x json.RawMessage, code string) {
@@ -535,12 +539,12 @@ func (c *client) checkCode(x json.RawMessage, code string) {
 		c.fail(x, 400, "PHONE_CODE_INVALID")
 		return
 	}
-	c.ok(x)
 	if c.acct.password != "" {
 		c.setState(stateWaitPassword)
-		return
+	} else {
+		c.loggedIn()
 	}
-	c.loggedIn()
+	c.ok(x)
 }
 
 func (c *client) checkPassword(x json.RawMessage, password string) {
@@ -552,8 +556,8 @@ func (c *client) checkPassword(x json.RawMessage, password string) {
 		c.fail(x, 400, "PASSWORD_HASH_INVALID")
 		return
 	}
-	c.ok(x)
 	c.loggedIn()
+	c.ok(x)
 }
 
 func (c *client) loggedIn() {
@@ -576,9 +580,8 @@ func (c *client) logOut(x json.RawMessage) {
 	if c.acct != nil {
 		delete(c.acct.clients, c)
 	}
-	c.setState(stateLoggingOut)
+	c.setState(stateLoggingOut) // as TDLib 1.8.40: LoggingOut, the answer, Closed
 	c.ok(x)
-	c.setState(stateClosing)
 	c.setState(stateClosed)
 	c.acct = nil
 	c.finish(true)
@@ -589,7 +592,6 @@ func (c *client) revoked() {
 	c.forget()
 	delete(c.acct.clients, c)
 	c.setState(stateLoggingOut)
-	c.setState(stateClosing)
 	c.setState(stateClosed)
 	c.acct = nil
 	c.finish(true)

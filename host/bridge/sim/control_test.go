@@ -203,7 +203,7 @@ func TestControlOwnActions(t *testing.T) {
 		}
 		states = append(states, types([]obj{m})...)
 	}
-	if strings.Join(states, " ") != "updateAuthorizationState:authorizationStateLoggingOut updateAuthorizationState:authorizationStateClosing updateAuthorizationState:authorizationStateClosed" {
+	if strings.Join(states, " ") != "updateAuthorizationState:authorizationStateLoggingOut updateAuthorizationState:authorizationStateClosed" {
 		t.Fatalf("revoked: %v", states)
 	}
 }

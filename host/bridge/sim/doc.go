@@ -14,10 +14,12 @@
 // number: error 400 PHONE_NUMBER_INVALID) to WaitCode; checkAuthenticationCode (wrong: 400
 // PHONE_CODE_INVALID) to WaitPassword when the account has a password
 // (checkAuthenticationPassword, wrong: 400 PASSWORD_HASH_INVALID), then Ready (after
-// updateOption my_id and updateUser of the account's own user). logOut: LoggingOut, Closing,
-// Closed and the login is forgotten; close: Closing, Closed. After Closed the client's stream
-// ends. Requests before setTdlibParameters get 400 "Initialization parameters are needed: call
-// setTdlibParameters first", other requests before Ready 401 "Unauthorized".
+// updateOption my_id and updateUser of the account's own user); each state update comes before
+// the request's answer, as in TDLib. logOut: LoggingOut, the answer, Closed, and the login is
+// forgotten; close: the answer, Closing, Closed (both as TDLib 1.8.40 does them). After Closed
+// the client's stream ends. Requests before setTdlibParameters get 400 "Initialization
+// parameters are needed: call setTdlibParameters first", other requests before Ready 401
+// "Unauthorized".
 //
 // Then: getMe, getUser, getUserFullInfo (bio), getContacts, searchUserByPhoneNumber,
 // importContacts, addContact, removeContacts, searchPublicChat (a username), createPrivateChat
@@ -132,7 +134,7 @@
 // And:
 //
 //	POST /sim/revoke {"account":...}  terminate its sessions from another device:
-//	                                  LoggingOut, Closing, Closed; the logins are forgotten
+//	                                  LoggingOut, Closed; the logins are forgotten
 //	GET  /sim/state                   accounts, their sessions and chats
 //
 // The same actions are available in Go as [Backend.Do].

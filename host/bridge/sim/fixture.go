@@ -495,6 +495,14 @@ func indexLines(src string) *lineIndex {
 	}
 	depth := 0     // open [ or { of a multi-line value
 	inString := "" // open multi-line string delimiter
+	arrPath, arrN := "", 0
+	// elements indexes the elements of a multi-line array that start on a line.
+	elements := func(text string, n int) {
+		for i := 0; i < countItems(text); i++ {
+			add(fmt.Sprintf("%s[%d]", arrPath, arrN), n)
+			arrN++
+		}
+	}
 	for i, line := range strings.Split(src, "\n") {
 		n := i + 1
 		t := strings.TrimSpace(line)
@@ -505,6 +513,9 @@ func indexLines(src string) *lineIndex {
 			continue
 		}
 		if depth > 0 {
+			if depth == 1 && arrPath != "" {
+				elements(t, n)
+			}
 			depth += bracketDepth(t)
 			continue
 		}
@@ -550,6 +561,12 @@ func indexLines(src string) *lineIndex {
 			if depth < 0 {
 				depth = 0
 			}
+			if depth == 1 && strings.HasPrefix(val, "[") {
+				arrPath, arrN = p, 0
+				elements(val[1:], n)
+			} else {
+				arrPath = ""
+			}
 		}
 	}
 	return x
@@ -582,6 +599,46 @@ func splitKey(k string) []string {
 		parts = append(parts, p)
 	}
 	return parts
+}
+
+// countItems counts the array elements that start in a line of a multi-line array: the
+// non-empty comma-separated pieces outside strings, brackets and comments.
+func countItems(t string) int {
+	n, d := 0, 0
+	var q byte
+	item := false
+	for i := 0; i < len(t) && d >= 0; i++ {
+		c := t[i]
+		switch {
+		case q != 0:
+			if c == '\\' && q == '"' {
+				i++
+			} else if c == q {
+				q = 0
+			}
+		case c == '"' || c == '\'':
+			q = c
+			item = true
+		case c == '#':
+			i = len(t)
+		case c == '[' || c == '{':
+			d++
+			item = true
+		case c == ']' || c == '}':
+			d--
+		case c == ',' && d == 0:
+			if item {
+				n++
+			}
+			item = false
+		case c != ' ' && c != '\t':
+			item = true
+		}
+	}
+	if item {
+		n++
+	}
+	return n
 }
 
 // bracketDepth counts the [ and { a line opens minus those it closes, outside strings and

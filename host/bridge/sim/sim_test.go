@@ -155,7 +155,7 @@ func TestRestoreCloseLogOut(t *testing.T) {
 		}
 		got = append(got, types([]obj{m})...)
 	}
-	want := "updateAuthorizationState:authorizationStateClosing updateAuthorizationState:authorizationStateClosed"
+	want := "updateAuthorizationState:authorizationStateClosed"
 	if strings.Join(append(types(c.queue), got...), " ") != "updateAuthorizationState:authorizationStateLoggingOut "+want {
 		t.Fatalf("logOut: %v then %v", types(c.queue), got)
 	}
@@ -657,4 +657,21 @@ func quote(s string) string {
 	}
 	b.WriteByte('"')
 	return b.String()
+}
+
+func TestHistoryLimit(t *testing.T) {
+	b := newTestBackend(t, "history = 10\n"+testWorld)
+	c := login(t, b, t.TempDir(), "+15550000001", "")
+	c.call(`{"@type":"createPrivateChat","user_id":1005}`)
+	for i := 0; i < 20; i++ {
+		c.call(sendText(1005, itoa(int64(i))))
+	}
+	c.sync()
+	h := c.call(`{"@type":"getChatHistory","chat_id":1005,"limit":100}`)
+	if n := h.num("total_count"); n < 10 || n > 12 {
+		t.Fatalf("%d messages kept, want 10..12", n)
+	}
+	if h.str("messages.0.content.text.text") != "echo: 19" {
+		t.Fatalf("newest %v", h.get("messages.0"))
+	}
 }
