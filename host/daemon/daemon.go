@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -27,6 +28,8 @@ import (
 	"github.com/xmppgw/gateway/host/session"
 
 	"github.com/xmppgw/gateway/host/admin"
+	"github.com/xmppgw/gateway/host/bridge"
+	_ "github.com/xmppgw/gateway/host/bridge/backends" // the sim backend, and tdlib in builds with it
 	"github.com/xmppgw/gateway/host/config"
 	"github.com/xmppgw/gateway/host/gateway"
 	"github.com/xmppgw/gateway/host/metrics"
@@ -51,6 +54,8 @@ type Daemon struct {
 	Store    *store.Store
 	Admin    *admin.Server
 	Gateways []*gateway.Gateway
+	// Bridges are the configured bridge backends by name.
+	Bridges map[string]bridge.Backend
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -78,9 +83,23 @@ func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err e
 	}
 	d.Store = st
 
+	d.Bridges = map[string]bridge.Backend{}
+	for name, bc := range cfg.Bridges {
+		be, err := bridge.New(bc.Backend, bc, bridge.WithLogger(o.Logger))
+		if err != nil {
+			return nil, err
+		}
+		d.Bridges[name] = be
+	}
+
 	addr := net.JoinHostPort(cfg.XMPP.Host, strconv.Itoa(cfg.XMPP.Port))
 	for _, gc := range cfg.Gateways {
-		g, err := gateway.New(ctx, gatewayOptions(cfg, gc, addr, st, d.Metrics, o))
+		gopts := gatewayOptions(cfg, gc, addr, st, d.Metrics, o)
+		gopts.Sessions.Bridges = map[string]bridge.Backend{}
+		for _, name := range gc.Bridges {
+			gopts.Sessions.Bridges[name] = d.Bridges[name]
+		}
+		g, err := gateway.New(ctx, gopts)
 		if err != nil {
 			return nil, err
 		}
@@ -90,6 +109,14 @@ func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err e
 	if cfg.Admin.Listen != "" {
 		d.Admin = admin.New(cfg.Admin.Listen, d.Metrics.Registry, o.Logger)
 		d.Admin.AddCheck("store", st.Ping)
+		for name, be := range d.Bridges {
+			if c, ok := be.(bridge.Controller); ok {
+				// A simulated network's control API, to act as remote people (loopback only):
+				// /bridge/NAME/message, /bridge/NAME/own/message, ... (host/bridge/sim).
+				prefix := "/bridge/" + name
+				d.Admin.Handle(prefix+"/", http.StripPrefix(prefix, c.Handler()))
+			}
+		}
 		for _, g := range d.Gateways {
 			d.Admin.AddCheck("component "+g.JID(), linkCheck(g))
 		}
@@ -183,6 +210,11 @@ func (d *Daemon) Stop() {
 			d.cancel()
 		}
 		d.wg.Wait()
+		for name, be := range d.Bridges {
+			if err := be.Close(); err != nil {
+				d.log.Error("close bridge", "bridge", name, "err", err)
+			}
+		}
 		if d.Store != nil {
 			if err := d.Store.Close(); err != nil {
 				d.log.Error("close store", "err", err)

@@ -95,6 +95,7 @@ func init() {
 
 		abi.CallTimerSet:    withReq(func(s *Session, r abi.TimerSet) ([]byte, error) { return s.timerSet(r) }),
 		abi.CallTimerCancel: withReq(func(s *Session, r abi.TimerRef) ([]byte, error) { return s.timerCancel(r.Timer) }),
+		abi.CallBridgeCall:  withReq(func(s *Session, r abi.BridgeCall) ([]byte, error) { return s.bridgeCall(r) }),
 
 		abi.CallFileFetch:   withReq(func(s *Session, r abi.FileFetch) ([]byte, error) { return s.fileFetch(r) }),
 		abi.CallFileRelease: withReq(func(s *Session, r abi.FileRef) ([]byte, error) { return s.fileRelease(r) }),

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/xmppgw/gateway/abi"
+	"github.com/xmppgw/gateway/host/bridge"
 	"github.com/xmppgw/gateway/host/store"
 	"github.com/xmppgw/gateway/host/xmpp"
 )
@@ -73,6 +74,8 @@ type Config struct {
 	FetchAllowPrivate bool
 	// DataDir is the gateway's folder; each user's bridge data lives below it.
 	DataDir string
+	// Bridges are the bridges granted to the gateway, by name.
+	Bridges map[string]bridge.Backend
 	Logger  *slog.Logger
 }
 

@@ -165,6 +165,7 @@ func (m *Manager) unregister(user string, done func(error)) {
 	}
 	err = s.enqueue(func() {
 		s.deliver(abi.EventUnregister, nil, nil)
+		s.closeBridges()
 		s.removePuppets()
 		if err := m.st.DeleteUser(s.ctx, m.cfg.JID, user); err != nil && !errors.Is(err, store.ErrNotFound) {
 			done(err)

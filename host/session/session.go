@@ -63,6 +63,7 @@ type Session struct {
 	userRoster map[string]rosterItem // the user's real roster, when privileged; nil = unknown
 	nextReq    int
 	sent       map[string]*sentMessage // the user's messages awaiting message.sent/failed
+	bridges    map[string]*bridgeConn  // open bridge clients by bridge name
 }
 
 type prompt struct {
@@ -202,6 +203,7 @@ func (s *Session) stop(logout bool) {
 }
 
 func (s *Session) cleanup() {
+	s.closeBridges()
 	for _, t := range s.timers {
 		t.Stop()
 	}

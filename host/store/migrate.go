@@ -159,6 +159,28 @@ var migrations = []migration{
 			)`,
 		},
 	},
+	{
+		// Host-held secrets per user, never shown to plugins (e.g. a bridge's database key).
+		version: 3,
+		sqlite: []string{
+			`CREATE TABLE secrets (
+				gateway TEXT NOT NULL,
+				jid     TEXT NOT NULL,
+				name    TEXT NOT NULL,
+				value   BLOB NOT NULL,
+				PRIMARY KEY (gateway, jid, name)
+			) STRICT, WITHOUT ROWID`,
+		},
+		postgres: []string{
+			`CREATE TABLE secrets (
+				gateway TEXT COLLATE "C" NOT NULL,
+				jid     TEXT COLLATE "C" NOT NULL,
+				name    TEXT COLLATE "C" NOT NULL,
+				value   BYTEA NOT NULL,
+				PRIMARY KEY (gateway, jid, name)
+			)`,
+		},
+	},
 }
 
 // latestVersion is the newest schema version this binary knows.

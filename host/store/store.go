@@ -86,6 +86,7 @@ type Store struct {
 	enqueue, pending, ack                            *sql.Stmt
 	jOpen, jClose, jPending                          *sql.Stmt
 	putAvatar, getAvatar, delAvatar                  *sql.Stmt
+	putSecret, getSecret                             *sql.Stmt
 	stmts                                            []*sql.Stmt // all of the above, for Close
 
 	// deleteUser holds one DELETE per user-keyed table, run in one
@@ -243,7 +244,7 @@ func (s *Store) pick(sqliteQ, postgresQ string) string {
 // userTables lists every table keyed by (gateway, jid). DeleteUser wipes
 // each of them; a new per-user table must be added here (the test suite
 // fails when a table is missing from this list).
-var userTables = []string{"users", "kv", "contacts", "msgmap", "outbox", "journal", "avatars"}
+var userTables = []string{"users", "kv", "contacts", "msgmap", "outbox", "journal", "avatars", "secrets"}
 
 func (s *Store) prepare(ctx context.Context) error {
 	var err error
@@ -299,6 +300,11 @@ func (s *Store) prepare(ctx context.Context) error {
 		ON CONFLICT (gateway, jid, legacy_id) DO UPDATE SET type = excluded.type, data = excluded.data`)
 	s.getAvatar = both(`SELECT type, data FROM avatars WHERE gateway = ? AND jid = ? AND legacy_id = ?`)
 	s.delAvatar = both(`DELETE FROM avatars WHERE gateway = ? AND jid = ? AND legacy_id = ?`)
+
+	// secrets: first writer wins, so concurrent creators agree on one value.
+	s.putSecret = both(`INSERT INTO secrets (gateway, jid, name, value) VALUES (?, ?, ?, ?)
+		ON CONFLICT (gateway, jid, name) DO NOTHING`)
+	s.getSecret = both(`SELECT value FROM secrets WHERE gateway = ? AND jid = ? AND name = ?`)
 
 	// msgmap: a new mapping replaces any row that conflicts with it on
 	// either side, keeping both directions one-to-one, in one statement.

@@ -48,6 +48,7 @@ func TestStore(t *testing.T) {
 		{"Contacts", testContacts},
 		{"PutContacts", testPutContacts},
 		{"Avatars", testAvatars},
+		{"Secrets", testSecrets},
 		{"MsgMap", testMsgMap},
 		{"Outbox", testOutbox},
 		{"OutboxBatch", testOutboxBatch},
@@ -529,6 +530,22 @@ func testOutboxBatch(t *testing.T, o Options) {
 	}
 }
 
+func testSecrets(t *testing.T, o Options) {
+	ctx := context.Background()
+	s := openT(t, o)
+	n := 0
+	create := func() ([]byte, error) { n++; return []byte(fmt.Sprintf("key-%d", n)), nil }
+	a, err := s.Secret(ctx, gw, "a@x", "tdlib", create)
+	must(t, err)
+	b, err := s.Secret(ctx, gw, "a@x", "tdlib", create)
+	must(t, err)
+	c, err := s.Secret(ctx, gw, "b@x", "tdlib", create)
+	must(t, err)
+	if string(a) != "key-1" || string(b) != "key-1" || string(c) != "key-2" {
+		t.Fatalf("secrets %q %q %q", a, b, c)
+	}
+}
+
 func testMsgMap(t *testing.T, o Options) {
 	ctx := context.Background()
 	s := openT(t, o)
@@ -728,6 +745,8 @@ func populate(t *testing.T, s *Store, g, jid string) {
 	must(t, err)
 	must(t, s.JournalOpen(ctx, g, jid, "j", "<m/>"))
 	must(t, s.PutAvatar(ctx, g, jid, "c1", "image/png", []byte{1}))
+	_, err = s.Secret(ctx, g, jid, "k", func() ([]byte, error) { return []byte("v"), nil })
+	must(t, err)
 }
 
 func testDeleteUser(t *testing.T, o Options) {
