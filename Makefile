@@ -6,8 +6,12 @@ WASM := build/plugins
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X github.com/xmppgw/gateway/host/buildinfo.version=$(VERSION)
 # Debian packages the project needs: the XMPP server for tests and the demo, PostgreSQL for the
-# store tests, openssl for the demo's certificate.
-DEB_PACKAGES := prosody prosody-modules postgresql openssl ca-certificates
+# store tests, openssl for the demo's certificate, npm for the prebuilt TDLib library, and the
+# C libraries go-tdlib's cgo flags name (for the TDLib shape test).
+DEB_PACKAGES := prosody prosody-modules postgresql openssl ca-certificates npm gcc g++ libssl-dev zlib1g-dev
+# The gateway is built with the real TDLib (tag libtdjson); the library lives in .deps/tdlib.
+TAGS := libtdjson
+TDLIB_ENV = eval "$$(bash scripts/tdlib-deps.sh --env)"
 
 .PHONY: all deps build plugins test test-short bench demo lint clean
 
@@ -22,11 +26,15 @@ deps:
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	else echo "deps: all Debian packages present"; fi
-	@command -v $(GO) >/dev/null || { echo "deps: Go 1.26 is required (https://go.dev/dl)"; exit 1; }
+	@command -v $(GO) >/dev/null || { echo "deps: Go 1.26 is required"; exit 1; }
+	bash scripts/tdlib-deps.sh
 
 ## build: the gateway binary and every in-tree plugin
-build: plugins
-	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/gateway ./cmd/gateway
+build: plugins .deps/tdlib/lib/libtdjson.so
+	$(TDLIB_ENV) && $(GO) build -tags $(TAGS) -ldflags "$(LDFLAGS)" -o $(BIN)/gateway ./cmd/gateway
+
+.deps/tdlib/lib/libtdjson.so:
+	bash scripts/tdlib-deps.sh
 
 ## plugins: compile every in-tree plugin from source to .wasm
 plugins:
@@ -41,7 +49,7 @@ plugins:
 ## test: everything, with the real Prosody and PostgreSQL (installs them first)
 test: deps build
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(TDLIB_ENV) && $(GO) test -tags $(TAGS) -race -count=1 -timeout 25m ./...
 
 ## test-short: unit tests only, no servers
 test-short:
@@ -49,7 +57,8 @@ test-short:
 
 ## bench: the Go benchmarks (results and method: BENCHMARKS.md)
 bench: build
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(TDLIB_ENV) && $(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem -benchtime 1x ./host/daemon
+	$(GO) test -run '^$$' -bench . -benchmem ./host/plugin ./host/store ./host/xmpp/... ./sdk/...
 
 ## demo: Prosody + the gateway on loopback, in the foreground until Ctrl-C
 demo: deps build
