@@ -6,9 +6,10 @@ WASM := build/plugins
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X github.com/xmppgw/gateway/host/buildinfo.version=$(VERSION)
 # Debian packages the project needs: the XMPP server for tests and the demo, PostgreSQL for the
-# store tests, openssl for the demo's certificate, npm for the prebuilt TDLib library, and the
-# C libraries go-tdlib's cgo flags name (for the TDLib shape test).
-DEB_PACKAGES := prosody prosody-modules postgresql openssl ca-certificates npm gcc g++ libssl-dev zlib1g-dev
+# store tests, openssl for the demo's certificate, and the C libraries go-tdlib's cgo flags name
+# (for the TDLib shape test). npm (for the prebuilt TDLib library) comes from Debian only when
+# the machine has none.
+DEB_PACKAGES := prosody prosody-modules postgresql openssl ca-certificates gcc g++ libssl-dev zlib1g-dev
 # The gateway is built with the real TDLib (tag libtdjson); the library lives in .deps/tdlib.
 TAGS := libtdjson
 TDLIB_ENV = eval "$$(bash scripts/tdlib-deps.sh --env)"
@@ -22,6 +23,7 @@ deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
