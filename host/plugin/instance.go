@@ -52,6 +52,10 @@ func (w *worker) loop() {
 		}
 		s := w.ready.pop()
 		s.onReady = false
+		if s.q.n == 0 && !s.restore {
+			p.mu.Unlock() // its work was cancelled meanwhile
+			continue
+		}
 		var t task
 		if s.restore {
 			s.restore = false
@@ -123,6 +127,11 @@ func (w *worker) crashed(s *session, t *task, crash *CrashError) {
 		attrs = append(attrs, "session_stopped", true)
 	}
 	p.log.Error("plugin instance crashed", attrs...)
+	if storm != nil {
+		// Stop first, so that whoever learns of this crash finds the plugin stopped.
+		p.log.Error("plugin stopped", "error", storm.Error())
+		p.stop(storm)
+	}
 	if t.done != nil {
 		t.done(Result{Status: abi.StatusError, Err: crash})
 	}
@@ -136,8 +145,6 @@ func (w *worker) crashed(s *session, t *task, crash *CrashError) {
 		p.crash.PluginCrashed(s.id, t.ev, crash)
 	}
 	if storm != nil {
-		p.log.Error("plugin stopped", "error", storm.Error())
-		p.stop(storm)
 		return
 	}
 

@@ -15,40 +15,43 @@ const (
 	secCustom   = 0
 	secImport   = 2
 	secGlobal   = 6
+	secType     = 1
+	secFunction = 3
 	secMemory   = 5
 	secExport   = 7
 	secStart    = 8
 	secCode     = 10
-	secTag      = 13
-	secDataCnt  = 12
 	secNumKinds = 14
 )
 
 // sectionRank orders the known sections as the binary format requires.
 var sectionRank = [secNumKinds]int{1: 1, 2: 2, 3: 3, 4: 4, 5: 5, 13: 6, 6: 7, 7: 8, 8: 9, 9: 10, 12: 11, 10: 12, 11: 13}
 
-var testFlagOnly bool
-
-// yieldInterval is how many backward branches a guest takes between two safe points.
+// yieldInterval is how many backward branches a guest takes between two safe points; a power
+// of two.
 const yieldInterval = 1024
 
 // instrument returns a copy of the module in which every backward branch (every loop iteration)
-// first counts down a new global. Every yieldInterval iterations it then
+// first counts one in a new local of its function, and every yieldInterval iterations
 //
 //   - runs memory.grow 0, which wazero's compiler engine serves in Go: the goroutine passes a
 //     safe point, so that the Go scheduler and garbage collector are not held up by a long loop
 //     (Go cannot preempt a goroutine in compiled Wasm; a pending stop-the-world would otherwise
 //     wait for the loop to end, with every other goroutine, and the deadline timer, stopped);
-//   - traps with "unreachable" if another new global, exported as interruptExport, is non-zero:
-//     the host sets it when the event's deadline passes.
+//   - traps with "unreachable" if a new global, exported as interruptExport, is non-zero: the
+//     host sets it when the event's deadline passes.
+//
+// The counter lives in a local (a register) for speed; a function loads it from a new global
+// on entry and stores it back on return, so that a loop whose body calls a function with a
+// short loop still reaches the interval.
 //
 // This stops a runaway guest (an infinite loop; unbounded recursion ends in a stack overflow
-// anyway) for a few instructions per iteration, where wazero's WithCloseOnContextDone costs a
-// goroutine per export call and a trip to Go per iteration.
+// anyway) within yieldInterval iterations of its deadline, for a few register instructions per
+// iteration (15-25% of a loop-heavy Go guest's CPU time), where wazero's WithCloseOnContextDone
+// costs a goroutine per export call and a trip to Go per iteration.
 //
-// Custom sections that hold code offsets (DWARF, code metadata) are dropped: they would be wrong.
-//
-// hasStart reports a start section: its function would run at instantiation, outside any
+// Custom sections that hold code offsets (DWARF, code metadata) are dropped: they would be
+// wrong. hasStart reports a start section: its function would run at instantiation, outside any
 // deadline, so Load refuses such a module.
 func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 	r := &reader{b: bin}
@@ -67,6 +70,8 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 	var secs []section
 	var importedGlobals, definedGlobals uint32
 	var hasMemory bool
+	var typeParams []uint32 // params of each type
+	var funcTypes []uint32  // type of each defined function
 	for r.off < len(bin) {
 		id := r.byte()
 		size := r.u32()
@@ -84,12 +89,25 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 		switch id {
 		case secStart:
 			hasStart = true
+		case secType:
+			if typeParams, err = readTypes(body); err != nil {
+				return nil, false, fmt.Errorf("type section: %w", err)
+			}
+		case secFunction:
+			sr := &reader{b: body}
+			n := sr.u32()
+			for i := uint32(0); i < n && sr.err == nil; i++ {
+				funcTypes = append(funcTypes, sr.u32())
+			}
+			if sr.err != nil {
+				return nil, false, fmt.Errorf("function section: %w", sr.err)
+			}
 		case secImport:
-			n, mem, err := countImports(body)
+			g, mem, err := countImports(body)
 			if err != nil {
 				return nil, false, fmt.Errorf("import section: %w", err)
 			}
-			importedGlobals = n
+			importedGlobals = g
 			hasMemory = hasMemory || mem
 		case secMemory:
 			hasMemory = hasMemory || (len(body) > 0 && body[0] != 0)
@@ -105,10 +123,8 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 	flag := importedGlobals + definedGlobals
 	counter := flag + 1
 
-	// New globals: the flag (mut i32) (i32.const 0) and the counter (mut i32) (i32.const N).
-	newGlobals := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b, 0x7f, 0x01, 0x41}
-	newGlobals = appendSLEB(newGlobals, yieldInterval)
-	newGlobals = append(newGlobals, 0x0b)
+	// New globals: the flag and the counter, (mut i32) (i32.const 0).
+	newGlobals := []byte{0x7f, 0x01, 0x41, 0x00, 0x0b, 0x7f, 0x01, 0x41, 0x00, 0x0b}
 	newExport := appendName(nil, interruptExport)
 	newExport = append(newExport, 0x03)
 	newExport = appendU32(newExport, flag)
@@ -159,11 +175,15 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 			emit(secExport, body)
 			haveExport = true
 		case secCode:
-			check := backEdgeCheck(flag, counter, hasMemory)
-			if testFlagOnly {
-				check = append(appendU32([]byte{0x23}, flag), 0x04, 0x40, 0x00, 0x0b)
+			params := make([]uint32, len(funcTypes))
+			for i, t := range funcTypes {
+				if int(t) >= len(typeParams) {
+					return nil, false, fmt.Errorf("function %d: type %d out of range", i, t)
+				}
+				params[i] = typeParams[t]
 			}
-			body, err := instrumentCode(s.body, check)
+			ins := &instrumenter{flag: flag, counter: counter, hasMemory: hasMemory}
+			body, err := ins.code(s.body, params)
 			if err != nil {
 				return nil, false, fmt.Errorf("code section: %w", err)
 			}
@@ -176,27 +196,27 @@ func instrument(bin []byte) (out []byte, hasStart bool, err error) {
 	return out, hasStart, nil
 }
 
-// backEdgeCheck is the code run before a backward branch:
-//
-//	counter = counter - 1
-//	if counter <= 0 {
-//		counter = yieldInterval
-//		drop(memory.grow(0))        // a safe point; only when the module has a memory
-//		if flag { unreachable }
-//	}
-func backEdgeCheck(flag, counter uint32, hasMemory bool) []byte {
-	b := appendU32([]byte{0x23}, counter)
-	b = append(b, 0x41, 0x01, 0x6b, 0x24) // i32.const 1; i32.sub; global.set
-	b = appendU32(b, counter)
-	b = appendU32(append(b, 0x23), counter)
-	b = append(b, 0x41, 0x00, 0x4c, 0x04, 0x40, 0x41) // i32.const 0; i32.le_s; if; i32.const
-	b = appendSLEB(b, yieldInterval)
-	b = appendU32(append(b, 0x24), counter)
-	if hasMemory {
-		b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1a) // i32.const 0; memory.grow 0; drop
+// readTypes reads a type section: the number of parameters of each function type.
+func readTypes(body []byte) ([]uint32, error) {
+	r := &reader{b: body}
+	n := r.u32()
+	params := make([]uint32, 0, n)
+	for i := uint32(0); i < n && r.err == nil; i++ {
+		if form := r.byte(); form != 0x60 {
+			r.fail("unsupported type form 0x%02x", form)
+			break
+		}
+		np := r.u32()
+		for j := uint32(0); j < np && r.err == nil; j++ {
+			r.valType()
+		}
+		nr := r.u32()
+		for j := uint32(0); j < nr && r.err == nil; j++ {
+			r.valType()
+		}
+		params = append(params, np)
 	}
-	b = appendU32(append(b, 0x23), flag)
-	return append(b, 0x04, 0x40, 0x00, 0x0b, 0x0b) // if; unreachable; end; end
+	return params, r.err
 }
 
 // countImports reads an import section: how many globals it imports, and whether a memory.
@@ -255,11 +275,54 @@ func appendVecItems(body []byte, count uint32, item []byte) ([]byte, error) {
 	return append(out, item...), nil
 }
 
-// instrumentCode rewrites the code section, inserting check where instrumentFunc says.
-func instrumentCode(body, check []byte) ([]byte, error) {
+// instrumenter adds the interrupt checks to function bodies.
+type instrumenter struct {
+	flag, counter uint32 // the new globals
+	hasMemory     bool
+	local         uint32 // the counter's local in the function being rewritten
+}
+
+// enter loads the counter: global.get counter; local.set L.
+func (in *instrumenter) enter(b []byte) []byte {
+	b = appendU32(append(b, 0x23), in.counter)
+	return appendU32(append(b, 0x21), in.local)
+}
+
+// exit stores the counter back: local.get L; global.set counter.
+func (in *instrumenter) exit(b []byte) []byte {
+	b = appendU32(append(b, 0x20), in.local)
+	return appendU32(append(b, 0x24), in.counter)
+}
+
+// backEdge counts an iteration:
+//
+//	L = L + 1
+//	if L & (yieldInterval-1) == 0 {
+//		drop(memory.grow(0))        // a safe point; only when the module has a memory
+//		if flag { unreachable }
+//	}
+func (in *instrumenter) backEdge(b []byte) []byte {
+	b = appendU32(append(b, 0x20), in.local)
+	b = append(b, 0x41, 0x01, 0x6a, 0x22) // i32.const 1; i32.add; local.tee
+	b = appendU32(b, in.local)
+	b = append(b, 0x41)
+	b = appendSLEB(b, yieldInterval-1)
+	b = append(b, 0x71, 0x45, 0x04, 0x40) // i32.and; i32.eqz; if
+	if in.hasMemory {
+		b = append(b, 0x41, 0x00, 0x40, 0x00, 0x1a) // i32.const 0; memory.grow 0; drop
+	}
+	b = appendU32(append(b, 0x23), in.flag)
+	return append(b, 0x04, 0x40, 0x00, 0x0b, 0x0b) // if; unreachable; end; end
+}
+
+// code rewrites the code section; params are the parameter counts of the defined functions.
+func (in *instrumenter) code(body []byte, params []uint32) ([]byte, error) {
 	r := &reader{b: body}
 	n := r.u32()
-	out := appendU32(make([]byte, 0, len(body)+len(body)/8), n)
+	if int(n) != len(params) {
+		return nil, fmt.Errorf("%d bodies for %d functions", n, len(params))
+	}
+	out := appendU32(make([]byte, 0, len(body)+len(body)/4), n)
 	var fn []byte
 	var labels []bool
 	for i := uint32(0); i < n; i++ {
@@ -269,7 +332,7 @@ func instrumentCode(body, check []byte) ([]byte, error) {
 			return nil, r.err
 		}
 		var err error
-		fn, labels, err = instrumentFunc(fn[:0], labels[:0], code, check)
+		fn, labels, err = in.function(fn[:0], labels[:0], code, params[i])
 		if err != nil {
 			return nil, fmt.Errorf("function %d: %w", i, err)
 		}
@@ -282,32 +345,41 @@ func instrumentCode(body, check []byte) ([]byte, error) {
 	return out, nil
 }
 
-// instrumentFunc appends the instrumented function body (locals and expression) to out: the
-// check goes before every branch that can go backwards (br, br_if, br_table to a loop label;
-// tail calls; try_table, whose catch clauses branch), so that straight-line code and function
-// entry pay nothing and every iteration of a loop pays one check.
-// labels is scratch space for the control stack.
-func instrumentFunc(out []byte, labels []bool, code, check []byte) ([]byte, []bool, error) {
+// function appends the rewritten function body to out: a counter local is added and loaded on
+// entry; the iteration check goes before every branch that can go backwards (br, br_if,
+// br_table to a loop label; tail calls; try_table, whose catch clauses branch), so that
+// straight-line code pays nothing; the counter is stored back before every way out (return,
+// a branch to the function's label, a tail call, the final end). labels is scratch space.
+func (in *instrumenter) function(out []byte, labels []bool, code []byte, nParams uint32) ([]byte, []bool, error) {
 	r := &reader{b: code}
 	groups := r.u32()
+	nLocals := uint64(nParams)
 	for i := uint32(0); i < groups && r.err == nil; i++ {
-		r.u32()
+		nLocals += uint64(r.u32())
 		r.valType()
 	}
 	if r.err != nil {
 		return nil, labels, r.err
 	}
-	out = append(out, code[:r.off]...)
+	if nLocals >= 50000 {
+		return nil, labels, fmt.Errorf("%d locals", nLocals)
+	}
+	in.local = uint32(nLocals)
+	out = appendU32(out, groups+1)
+	out = append(out, code[(&reader{b: code}).skipU32():r.off]...)
+	out = append(out, 0x01, 0x7f) // one more i32 local
+	out = in.enter(out)
 	copied := r.off
 	// The control stack: true for a loop. The function body is the outermost block.
 	labels = append(labels, false)
 	isLoop := func(depth uint32) bool {
 		return int(depth) < len(labels) && labels[len(labels)-1-int(depth)]
 	}
+	isFunc := func(depth uint32) bool { return int(depth) == len(labels)-1 }
 	for r.off < len(code) && r.err == nil {
 		start := r.off
 		op := r.byte()
-		backward := false
+		backward, leaves := false, false
 		switch {
 		case op == 0x03: // loop bt
 			r.blockType()
@@ -320,7 +392,10 @@ func instrumentFunc(out []byte, labels []bool, code, check []byte) ([]byte, []bo
 				r.fail("unbalanced end")
 				break
 			}
+			leaves = len(labels) == 1 // the function's end
 			labels = labels[:len(labels)-1]
+		case op == 0x0f: // return
+			leaves = true
 		case op == 0x18: // delegate l: ends a try
 			r.u32()
 			if len(labels) == 0 {
@@ -329,21 +404,22 @@ func instrumentFunc(out []byte, labels []bool, code, check []byte) ([]byte, []bo
 			}
 			labels = labels[:len(labels)-1]
 		case op == 0x0c || op == 0x0d || op == 0xd4 || op == 0xd6: // br, br_if, br_on_null, br_on_non_null
-			backward = isLoop(r.u32())
+			d := r.u32()
+			backward, leaves = isLoop(d), isFunc(d)
 		case op == 0x0e: // br_table
 			n := r.u32()
 			for j := uint32(0); j <= n && r.err == nil; j++ {
-				if isLoop(r.u32()) {
-					backward = true
-				}
+				d := r.u32()
+				backward = backward || isLoop(d)
+				leaves = leaves || isFunc(d)
 			}
 		case op == 0x12 || op == 0x15: // return_call, return_call_ref
 			r.u32()
-			backward = true
+			backward, leaves = true, true
 		case op == 0x13: // return_call_indirect
 			r.u32()
 			r.u32()
-			backward = true
+			backward, leaves = true, true
 		case op <= 0x01 || op == 0x05 || op == 0x0a || op == 0x0f || op == 0x19 ||
 			op == 0x1a || op == 0x1b || op == 0xd1 || op == 0xd3 || op == 0xd5:
 			// no immediate
@@ -426,9 +502,14 @@ func instrumentFunc(out []byte, labels []bool, code, check []byte) ([]byte, []bo
 		default:
 			r.fail("unknown opcode 0x%02x", op)
 		}
-		if backward {
+		if backward || leaves {
 			out = append(out, code[copied:start]...)
-			out = append(out, check...)
+			if backward {
+				out = in.backEdge(out)
+			}
+			if leaves {
+				out = in.exit(out)
+			}
 			copied = start
 		}
 	}
@@ -521,6 +602,12 @@ func (r *reader) sleb(bits int) int64 {
 	}
 	r.fail("signed LEB too long")
 	return 0
+}
+
+// skipU32 returns the length of the u32 at the start of r.
+func (r *reader) skipU32() int {
+	r.u32()
+	return r.off
 }
 
 func (r *reader) name() string { return string(r.bytes(int(r.u32()))) }
