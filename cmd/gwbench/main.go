@@ -41,24 +41,34 @@
 //	-grace D          how long echoes may arrive after the load stops (5s)
 //	-full             the full exchange (eve: typing, displayed marker, receipt) instead of plain
 //	-floor            also measure the floor in the same run, and the ratio
+//	-bare             also measure the bare floor: the floor without any store call (the cost of
+//	                  the XML and the link alone)
+//	-no-mam           run Prosody without mod_mam (its archive costs Prosody about 1.3 ms per
+//	                  message, more than everything else)
 //	-gateway KIND     bin: bin/gateway (default); inproc: the same daemon linked into gwbench
 //	                  (its own process; can write a Go CPU profile); none: only the floor
 //	-inflight K       closed loop: messages in flight per user (1)
 //	-rate R           open loop: R messages per second over all users (0: closed loop); a user
 //	                  skips a tick while -max-inflight of its messages are unanswered
 //	-profile DIR      write CPU profiles of the measured window into DIR: pprof for the floor
-//	                  and -gateway inproc, perf record for bin/gateway; prints the top functions
-//	                  by cumulative CPU
+//	                  and -gateway inproc; for bin/gateway, /debug/pprof/profile from its admin
+//	                  listener when it serves net/http/pprof, else perf record; prints the top
+//	                  functions by cumulative CPU
 //	-json FILE        also write the results as JSON
 //	-gateway-bin, -plugin, -prosody-config   paths (defaults: bin/gateway,
 //	                  build/plugins/echo.wasm, examples/prosody/prosody.cfg.lua in the module)
 //	-c2s ADDR -component ADDR -secret S      use a running server instead (domain localhost,
 //	                  component telegram.localhost; users are registered in band)
 //	-dir DIR, -keep   where the temporary folder goes; keep it (logs, databases)
+//	-v                progress messages
 //
-// A default run (20 users, 3 s + 20 s, plain, gateway only) takes about 35 s; with -floor about
-// 60 s. The exit status is 1 when a message was lost or duplicated, an error came back, or for
-// -full a receipt or marker was missing.
+// The report also gives each process's CPU in cores over the window and that of every other
+// process on the machine ("other processes"): with 2 cores, anything else running skews
+// throughput and latency much more than CPU per round trip.
+//
+// A default run (20 users, 3 s + 20 s, plain, gateway only) takes about 35 s; with -floor -bare
+// about 90 s. The exit status is 1 when a message was lost or duplicated, an error came back, no
+// round trip completed, or for -full a receipt or marker was missing.
 package main
 
 import (
@@ -71,10 +81,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -223,7 +235,8 @@ func (o *options) logf(format string, args ...any) {
 
 // result is one target's measurement.
 type result struct {
-	Target      string        `json:"target"` // gateway, gateway-inproc, floor
+	Time        time.Time     `json:"time"`   // end of the window
+	Target      string        `json:"target"` // gateway, gateway-inproc, floor, floor-bare
 	Exchange    string        `json:"exchange"`
 	Users       int           `json:"users"`
 	Load        string        `json:"load"`
@@ -249,6 +262,7 @@ type result struct {
 	Cores       float64       `json:"target_cores"`            // the target's CPU / window
 	ProsCores   float64       `json:"prosody_cores,omitempty"` // Prosody's (one thread: 1.0 is its limit)
 	Prosody     string        `json:"prosody"`
+	OtherCores  float64       `json:"other_cores"` // the rest of the machine during the window
 	DriverRT    time.Duration `json:"driver_cpu_per_round_trip_ns"`
 	Profile     string        `json:"profile,omitempty"`
 	ProfileTop  string        `json:"-"`
@@ -263,7 +277,10 @@ func runMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "gwbench: %v\n", err)
 		return 2
 	}
-	res, err := bench(context.Background(), o)
+	// Ctrl-C stops the run cleanly: the processes are stopped and the folder removed.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := bench(ctx, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "gwbench: %v\n", err)
 		return 1
@@ -454,8 +471,16 @@ plugin = %q
 		} else {
 			cmd = exec.Command(o.gatewayBin, "run", "-c", cfg)
 			if o.profile != "" {
+				// perf until the admin listener serves net/http/pprof (checked once it is up).
 				profile = filepath.Join(o.profile, "gateway.perf.data")
 				t.prof = &profiler{kind: "perf", out: profile, binary: o.gatewayBin}
+				adminAddr := admin
+				defer func() {
+					if t.p != nil && adminPprof(adminAddr) {
+						t.prof.kind, t.prof.out = "http", filepath.Join(o.profile, "gateway.pprof")
+						t.prof.url, t.prof.window = "http://"+adminAddr+"/debug/pprof/profile", o.duration
+					}
+				}()
 			}
 		}
 		ready = func() error {
@@ -541,7 +566,7 @@ func measure(ctx context.Context, o *options, srv *xmppServer, clients []*client
 	}
 	o.logf("%s: load for %v + %v (%s)", kind, o.warmup, o.duration, load)
 
-	var cpu0, cpu1, pros0, pros1, self0, self1 time.Duration
+	var cpu0, cpu1, pros0, pros1, self0, self1, sys0, sys1 time.Duration
 	var t0, t1 time.Time
 	var profErr error
 	// The profiler starts before the first CPU sample and stops after the last one.
@@ -555,16 +580,20 @@ func measure(ctx context.Context, o *options, srv *xmppServer, clients []*client
 			p, _ = cpuTime(srv.proc.pid())
 		}
 		s, _ := cpuTime(os.Getpid())
+		all, _ := systemBusy()
 		if start {
-			cpu0, pros0, self0, t0 = c, p, s, time.Now()
+			cpu0, pros0, self0, sys0, t0 = c, p, s, all, time.Now()
 			return
 		}
-		cpu1, pros1, self1, t1 = c, p, s, time.Now()
+		cpu1, pros1, self1, sys1, t1 = c, p, s, all, time.Now()
 		if t.prof != nil && profErr == nil {
 			profErr = t.prof.stop()
 		}
 	}
 	ts, w0, w1, skipped, err := runLoad(ctx, clients, gwJID, gen, cfg, sample)
+	if ctx.Err() != nil {
+		return result{}, ctx.Err()
+	}
 	if e := t.p.exited(); e != nil {
 		return result{}, e
 	}
@@ -573,14 +602,19 @@ func measure(ctx context.Context, o *options, srv *xmppServer, clients []*client
 	}
 	st := collect(ts, w0, w1, o.full)
 	window := t1.Sub(t0)
-	r := result{Target: t.name, Exchange: exchange, Users: len(clients), Load: load, Window: window,
+	r := result{Time: t1, Target: t.name, Exchange: exchange, Users: len(clients), Load: load, Window: window,
 		RoundTrips: st.RoundTrips, Sent: st.Sent, Lost: st.Lost, Errors: st.Errors, ErrSample: st.ErrSample,
 		Duplicates: st.Dups + st.ExtraReceipts + st.ExtraDisplayed, Skipped: skipped,
 		MissingRcpt: st.MissingReceipts, MissingDisp: st.MissingDisplayed, Composing: st.Composing,
 		CPU: cpu1 - cpu0,
 		P50: percentile(st.Latencies, 50), P90: percentile(st.Latencies, 90), P99: percentile(st.Latencies, 99),
 		Max: percentile(st.Latencies, 100)}
-	r.Prosody = "examples/prosody/prosody.cfg.lua"
+	r.Prosody = o.prosCfg
+	if root := moduleRoot(); root != "" {
+		if rel, err := filepath.Rel(root, o.prosCfg); err == nil && !strings.HasPrefix(rel, "..") {
+			r.Prosody = rel
+		}
+	}
 	if o.noMAM {
 		r.Prosody += " without mam"
 	}
@@ -593,6 +627,12 @@ func measure(ctx context.Context, o *options, srv *xmppServer, clients []*client
 		if srv.proc != nil {
 			r.ProsCores = (pros1 - pros0).Seconds() / window.Seconds()
 		}
+		// Everything else the machine ran meanwhile (other processes compete for the cores).
+		r.OtherCores = ((sys1 - sys0) - (cpu1 - cpu0) - (self1 - self0)).Seconds() / window.Seconds()
+		if srv.proc != nil {
+			r.OtherCores -= r.ProsCores
+		}
+		r.OtherCores = max(r.OtherCores, 0)
 	}
 	if st.RoundTrips > 0 {
 		r.CPUPerRT = r.CPU / time.Duration(st.RoundTrips)
@@ -641,8 +681,12 @@ func report(o *options, res []result) {
 		if r.Skipped > 0 {
 			fmt.Fprintf(w, "%s: %d send ticks skipped (more than -max-inflight unanswered: overload)\n", r.Target, r.Skipped)
 		}
-		fmt.Fprintf(w, "%s: %d round trips in %.2fs, %s CPU (%.2f cores; prosody %.2f cores)\n",
-			r.Target, r.RoundTrips, r.Window.Seconds(), r.CPU, r.Cores, r.ProsCores)
+		pros := ""
+		if r.ProsodyRT > 0 {
+			pros = fmt.Sprintf("; prosody %.2f cores", r.ProsCores)
+		}
+		fmt.Fprintf(w, "%s: %d round trips in %.2fs, %s CPU (%.2f cores%s; other processes %.2f cores)\n",
+			r.Target, r.RoundTrips, r.Window.Seconds(), r.CPU, r.Cores, pros, r.OtherCores)
 	}
 	var gw, fl *result
 	for i := range res {

@@ -177,3 +177,27 @@ func waitPort(addr string, p *proc, timeout time.Duration) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// systemBusy returns the CPU time all processes have used so far (the first line of
+// /proc/stat: user, nice, system, irq, softirq, steal), to tell how busy the rest of the
+// machine was during the window.
+func systemBusy() (time.Duration, error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0, err
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0, errors.New("/proc/stat: unexpected format")
+	}
+	var sum int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, err := strconv.ParseInt(f[i], 10, 64)
+		if err != nil {
+			return 0, errors.New("/proc/stat: unexpected format")
+		}
+		sum += v
+	}
+	return time.Duration(sum) * clockTick, nil
+}

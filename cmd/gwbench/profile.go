@@ -5,7 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -89,17 +91,54 @@ func runGateway(args []string) int {
 // profiler records the target's CPU during the measured window: a Go CPU profile for the
 // processes gwbench runs itself (floor, in-process gateway), perf for bin/gateway.
 type profiler struct {
-	kind   string // "pprof" or "perf"
+	kind   string // "pprof", "http" (net/http/pprof on the admin listener) or "perf"
 	out    string // profile file
 	binary string // for reports
 	p      *proc  // target
 	perf   *exec.Cmd
+	url    string        // http: the profile endpoint
+	window time.Duration // http: how long to profile
+	done   chan error    // http: the download's end
+}
+
+// adminPprof reports whether the gateway's admin listener serves net/http/pprof.
+func adminPprof(admin string) bool {
+	resp, err := http.Get("http://" + admin + "/debug/pprof/")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
 }
 
 func (pr *profiler) start() error {
 	switch pr.kind {
 	case "pprof":
 		return pr.p.signal(syscall.SIGUSR1)
+	case "http":
+		pr.done = make(chan error, 1)
+		secs := int((pr.window + time.Second - 1) / time.Second)
+		go func() {
+			resp, err := http.Get(pr.url + "?seconds=" + strconv.Itoa(secs))
+			if err != nil {
+				pr.done <- err
+				return
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				pr.done <- fmt.Errorf("%s: %s", pr.url, resp.Status)
+				return
+			}
+			f, err := os.Create(pr.out)
+			if err == nil {
+				_, err = io.Copy(f, resp.Body)
+				if cerr := f.Close(); err == nil {
+					err = cerr
+				}
+			}
+			pr.done <- err
+		}()
+		return nil
 	case "perf":
 		perf, err := exec.LookPath("perf")
 		if err != nil {
@@ -126,6 +165,13 @@ func (pr *profiler) stop() error {
 			time.Sleep(20 * time.Millisecond)
 		}
 		return fmt.Errorf("no profile written to %s", pr.out)
+	case "http":
+		select {
+		case err := <-pr.done:
+			return err
+		case <-time.After(pr.window + 30*time.Second):
+			return fmt.Errorf("%s: no profile", pr.url)
+		}
 	case "perf":
 		if pr.perf == nil || pr.perf.Process == nil {
 			return nil
@@ -145,7 +191,7 @@ func (pr *profiler) stop() error {
 func (pr *profiler) report(lines int) (string, error) {
 	var cmd *exec.Cmd
 	switch pr.kind {
-	case "pprof":
+	case "pprof", "http":
 		gobin, err := exec.LookPath("go")
 		if err != nil {
 			return "", err
