@@ -65,6 +65,9 @@ test-short:
 bench: build
 	$(TDLIB_ENV) && $(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem -benchtime 1x ./host/daemon
 	$(GO) test -run '^$$' -bench . -benchmem ./host/plugin ./host/store ./host/xmpp/... ./sdk/...
+	@mkdir -p build/bench
+	$(TDLIB_ENV) && $(GO) run ./cmd/gwbench -floor -bare -json build/bench/plain.json
+	$(TDLIB_ENV) && $(GO) run ./cmd/gwbench -full -floor -bare -json build/bench/full.json
 
 ## demo: Prosody + the gateway on loopback, in the foreground until Ctrl-C
 demo: deps build

@@ -62,7 +62,7 @@ type Daemon struct {
 	once   sync.Once
 }
 
-// Start brings a daemon up from cfg. The returned daemon runs until ctx ends or Stop is called.
+// Start brings a daemon up from cfg; ctx bounds the start only. The daemon runs until Stop.
 func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
@@ -74,7 +74,9 @@ func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err e
 			d = nil
 		}
 	}()
-	rctx, cancel := context.WithCancel(ctx)
+	// The parts run until Stop, not until ctx ends: at a signal the caller calls Stop, which
+	// logs sessions out while the links are still up.
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
 
 	st, err := store.Open(ctx, store.Options{Driver: cfg.Store.Driver, DSN: cfg.Store.DSN.Reveal()})
@@ -109,6 +111,7 @@ func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err e
 	if cfg.Admin.Listen != "" {
 		d.Admin = admin.New(cfg.Admin.Listen, d.Metrics.Registry, o.Logger)
 		d.Admin.AddCheck("store", st.Ping)
+		d.Admin.EnableProfiling()
 		for name, be := range d.Bridges {
 			if c, ok := be.(bridge.Controller); ok {
 				// A simulated network's control API, to act as remote people (loopback only):
