@@ -2,6 +2,7 @@ package session
 
 import (
 	"errors"
+	"os"
 	"time"
 
 	"github.com/xmppgw/gateway/abi"
@@ -147,7 +148,20 @@ const maxAvatarBytes = 512 * 1024
 // avatar with no data and no handle removes the picture.
 func (s *Session) storeAvatar(c *roster.Contact, a *abi.Avatar) error {
 	if a.Handle != "" {
-		return abi.Errorf(abi.CodeUnavailable, "avatars from file handles are not supported yet: send data")
+		// A file handle (a bridge's download, or file.fetch): the picture is read now, so the
+		// plugin may release the handle as soon as the call returns.
+		p, ok := s.m.FilePath(s.user, a.Handle)
+		if !ok {
+			return abi.Errorf(abi.CodeNotFound, "no file handle %q", a.Handle)
+		}
+		if st, err := os.Stat(p); err == nil && st.Size() > maxAvatarBytes {
+			return abi.Errorf(abi.CodeQuota, "avatar of %d bytes is over the %d byte limit", st.Size(), maxAvatarBytes)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return abi.Errorf(abi.CodeInternal, "avatar: %v", err)
+		}
+		a = &abi.Avatar{Data: data, Type: a.Type, ID: a.ID}
 	}
 	if len(a.Data) == 0 {
 		if c.Avatar != nil {
