@@ -44,7 +44,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 
-echo "demo: log in as alice@localhost (password alice) or bob@localhost (password bob) on 127.0.0.1:$c2s (self-signed certificate); the gateway is telegram.localhost; health on http://127.0.0.1:$admin/healthz"
+echo "demo: in an XMPP client log in as alice@localhost (password alice) or bob@localhost (password bob) on 127.0.0.1:$c2s (self-signed certificate), register with the gateway telegram.localhost using phone +15550000001 (code 12345; or +15550000002, code 12345, password hunter2), then chat with Eve Echo; health: http://127.0.0.1:$admin/healthz, simulated Telegram: http://127.0.0.1:$admin/bridge/telegram/state"
 bin/gateway run -c "$dir/gateway.toml" &
 pids+=($!)
 wait -n "${pids[@]}" || true

@@ -113,7 +113,10 @@ func (s *Session) onBridgeMessage(bc *bridgeConn, msg []byte) {
 			return ""
 		}
 		if h, ok := bc.handles[path]; ok {
-			return "handle:" + h
+			if _, live := s.m.FilePath(s.user, h); live {
+				return "handle:" + h
+			}
+			// The plugin released it: a later mention gets a fresh handle.
 		}
 		f, err := s.m.FileImport(s.user, path, "", "")
 		if err != nil {
