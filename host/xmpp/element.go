@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 )
 
@@ -124,6 +125,18 @@ func (e *Element) ChildNS(space string) *Element {
 	return nil
 }
 
+// ChildrenNS returns the children in the given namespace, in order: what a parser of that
+// namespace reads, extensions left out.
+func (e *Element) ChildrenNS(space string) iter.Seq[*Element] {
+	return func(yield func(*Element) bool) {
+		for _, c := range e.Children {
+			if c.Name.Space == space && !yield(c) {
+				return
+			}
+		}
+	}
+}
+
 // Elem builds an element in namespace space with attributes given as name/value pairs.
 func Elem(space, local string, attrs ...string) *Element {
 	e := &Element{Name: xml.Name{Space: space, Local: local}}
@@ -158,7 +171,7 @@ func (e *Element) AppendXML(b []byte, parentNS string) []byte {
 	b = append(b, e.Name.Local...)
 	if e.Name.Space != parentNS && e.Name.Space != "" {
 		b = append(b, ` xmlns="`...)
-		b = appendEscaped(b, e.Name.Space)
+		b = AppendEscaped(b, e.Name.Space)
 		b = append(b, '"')
 	}
 	for _, a := range e.Attr {
@@ -168,14 +181,14 @@ func (e *Element) AppendXML(b []byte, parentNS string) []byte {
 		}
 		b = append(b, a.Name.Local...)
 		b = append(b, `="`...)
-		b = appendEscaped(b, a.Value)
+		b = AppendEscaped(b, a.Value)
 		b = append(b, '"')
 	}
 	if len(e.Children) == 0 && e.Text == "" {
 		return append(b, "/>"...)
 	}
 	b = append(b, '>')
-	b = appendEscaped(b, e.Text)
+	b = AppendEscaped(b, e.Text)
 	ns := e.Name.Space
 	if ns == "" {
 		ns = parentNS
@@ -191,12 +204,35 @@ func (e *Element) AppendXML(b []byte, parentNS string) []byte {
 // String returns the element as XML in the component namespace, for logs and tests.
 func (e *Element) String() string { return string(e.AppendXML(nil, NSComponent)) }
 
-// appendEscaped appends s with the five XML special characters and white space other than the
-// blank escaped (so that attribute values survive parsing), and characters not allowed in XML
-// 1.0 replaced by U+FFFD.
-func appendEscaped(b []byte, s string) []byte {
-	last := 0
-	for i := 0; i < len(s); i++ {
+// xmlSpecial marks the bytes AppendEscaped replaces: the five XML special characters and the
+// control characters, white space included.
+var xmlSpecial = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	for _, c := range `<>&"'` {
+		t[c] = true
+	}
+	return t
+}()
+
+// AppendEscaped appends s to b as AppendXML writes text and attribute values: the five XML
+// special characters and white space other than the blank escaped (so that values survive
+// parsing unchanged: a raw CR would be read back as LF), the other control characters, which
+// XML 1.0 forbids, replaced by U+FFFD. It is exported so that code writing stanzas straight
+// into a byte buffer (package presence) puts on the wire exactly what an Element would. JIDs,
+// hashes and most text have nothing to escape and are copied at once.
+func AppendEscaped(b []byte, s string) []byte {
+	i := 0
+	for i < len(s) && !xmlSpecial[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return append(b, s...)
+	}
+	b = append(b, s[:i]...)
+	last := i
+	for ; i < len(s); i++ {
 		var esc string
 		switch c := s[i]; c {
 		case '<':
@@ -214,13 +250,12 @@ func appendEscaped(b []byte, s string) []byte {
 		case '\n':
 			esc = "&#xA;"
 		case '\r':
-			esc = "&#xD;" // a raw CR would be read back as LF
+			esc = "&#xD;"
 		default:
-			if c < 0x20 {
-				esc = "\uFFFD"
-			} else {
+			if !xmlSpecial[c] {
 				continue
 			}
+			esc = "\uFFFD"
 		}
 		b = append(b, s[last:i]...)
 		b = append(b, esc...)

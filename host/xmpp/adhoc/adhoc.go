@@ -185,10 +185,7 @@ func ParseResponse(cmd *xmpp.Element) (Response, error) {
 		switch {
 		case c.Name.Space == NS && c.Name.Local == "actions":
 			def := c.Get("execute")
-			for _, a := range c.Children {
-				if a.Name.Space != NS {
-					continue
-				}
+			for a := range c.ChildrenNS(NS) {
 				switch a.Name.Local {
 				case ActionNext, ActionPrev, ActionComplete:
 				default:

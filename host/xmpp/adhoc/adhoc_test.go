@@ -1,34 +1,13 @@
 package adhoc
 
 import (
-	"encoding/xml"
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 
-	"github.com/xmppgw/gateway/host/xmpp"
 	"github.com/xmppgw/gateway/host/xmpp/form"
+	"github.com/xmppgw/gateway/host/xmpp/xmpptest"
 )
-
-// decode reads the first element of s, as the component link would.
-func decode(t *testing.T, s string) *xmpp.Element {
-	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(s))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatalf("decode %q: %v", s, err)
-		}
-		if start, ok := tok.(xml.StartElement); ok {
-			e, err := xmpp.ReadElement(d, start)
-			if err != nil {
-				t.Fatalf("decode %q: %v", s, err)
-			}
-			return e
-		}
-	}
-}
 
 func TestParseRequest(t *testing.T) {
 	tests := []struct {
@@ -55,7 +34,7 @@ func TestParseRequest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseRequest(decode(t, tc.xml))
+			got, err := ParseRequest(xmpptest.Parse(t, tc.xml))
 			if err != nil || !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
 			}
@@ -77,7 +56,7 @@ func TestParseRequestErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := ParseRequest(decode(t, tc.xml))
+			r, err := ParseRequest(xmpptest.Parse(t, tc.xml))
 			var ae *Error
 			if !errors.As(err, &ae) || ae.Specific != tc.specific || ae.Stanza.Condition != "bad-request" {
 				t.Fatalf("ParseRequest = %+v, %v; want bad-request with %q", r, err, tc.specific)
@@ -97,7 +76,7 @@ func TestRequestRoundTrip(t *testing.T) {
 			Form: &form.Form{Type: form.TypeSubmit, Fields: []form.Field{{Var: "code", Values: []string{"12345"}}}}},
 	}
 	for _, want := range tests {
-		got, err := ParseRequest(decode(t, want.Element().String()))
+		got, err := ParseRequest(xmpptest.Parse(t, want.Element().String()))
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("round trip of %+v = %+v, %v", want, got, err)
 		}
@@ -116,7 +95,7 @@ func TestResponseRoundTrip(t *testing.T) {
 		{Node: "login", SessionID: "abc", Status: StatusExecuting},
 	}
 	for _, want := range tests {
-		got, err := ParseResponse(decode(t, want.Element().String()))
+		got, err := ParseResponse(xmpptest.Parse(t, want.Element().String()))
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Errorf("round trip of %+v = %+v, %v", want, got, err)
 		}
@@ -139,7 +118,7 @@ func TestParseResponse(t *testing.T) {
 	  <actions execute='next'><prev/><next/></actions>
 	  <x xmlns='jabber:x:data' type='form'><title>Configure Service</title></x>
 	</command>`
-	r, err := ParseResponse(decode(t, s))
+	r, err := ParseResponse(xmpptest.Parse(t, s))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +136,7 @@ func TestParseResponse(t *testing.T) {
 		`<x xmlns='jabber:x:data' type='form'/>`,
 	}
 	for _, s := range bad {
-		if r, err := ParseResponse(decode(t, s)); err == nil {
+		if r, err := ParseResponse(xmpptest.Parse(t, s)); err == nil {
 			t.Errorf("ParseResponse(%s) = %+v, want error", s, r)
 		}
 	}
@@ -167,7 +146,7 @@ func TestParseResponse(t *testing.T) {
 }
 
 func TestErrorReply(t *testing.T) {
-	iq := decode(t, `<iq type='set' id='i1' from='romeo@montague.net/orchard' to='gw.example'><command xmlns='http://jabber.org/protocol/commands' node='x' sessionid='old' action='next'/></iq>`)
+	iq := xmpptest.Parse(t, `<iq type='set' id='i1' from='romeo@montague.net/orchard' to='gw.example'><command xmlns='http://jabber.org/protocol/commands' node='x' sessionid='old' action='next'/></iq>`)
 	tests := []struct {
 		err  *Error
 		want string

@@ -3,7 +3,6 @@ package avatar
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"image"
@@ -14,26 +13,8 @@ import (
 	"testing"
 
 	"github.com/xmppgw/gateway/host/xmpp"
+	"github.com/xmppgw/gateway/host/xmpp/xmpptest"
 )
-
-// decode reads back the first element of b as the component stream would.
-func decode(t *testing.T, b []byte) *xmpp.Element {
-	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(b))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatalf("decode %s: %v", b, err)
-		}
-		if st, ok := tok.(xml.StartElement); ok {
-			e, err := xmpp.ReadElement(d, st)
-			if err != nil {
-				t.Fatalf("decode %s: %v", b, err)
-			}
-			return e
-		}
-	}
-}
 
 func encoded(t *testing.T, enc func(*bytes.Buffer, image.Image) error, w, h int) []byte {
 	t.Helper()
@@ -163,7 +144,7 @@ func TestMetadataRoundTrip(t *testing.T) {
 				ns string
 				e  *xmpp.Element
 			}{{NSPubSub, MetadataItem(tt.info)}, {NSEvent, MetadataEvent(tt.info)}} {
-				id, got := parseInfo(t, decode(t, c.e.AppendXML(nil, xmpp.NSComponent)), c.ns)
+				id, got := parseInfo(t, xmpptest.Parse(t, c.e.String()), c.ns)
 				if tt.info == nil {
 					if got != nil || id != "" {
 						t.Fatalf("%s: got item %q %+v, want empty metadata", c.ns, id, got)
@@ -180,7 +161,7 @@ func TestMetadataRoundTrip(t *testing.T) {
 
 func TestDataItemRoundTrip(t *testing.T) {
 	data := []byte("\x89PNG\r\n\x1a\n\x00\xff<&>")
-	e := decode(t, DataItem(ID(data), data).AppendXML(nil, xmpp.NSComponent))
+	e := xmpptest.Parse(t, DataItem(ID(data), data).String())
 	node, id, err := ParseItemsRequest(e) // a result has the shape of a request with content
 	if err != nil || node != NSData || id != ID(data) {
 		t.Fatalf("got %q %q %v", node, id, err)
@@ -211,7 +192,7 @@ func TestParseItemsRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			node, id, err := ParseItemsRequest(decode(t, []byte(tt.xml)))
+			node, id, err := ParseItemsRequest(xmpptest.Parse(t, tt.xml))
 			if (err != nil) != tt.wantErr || node != tt.wantNode || id != tt.wantID {
 				t.Fatalf("got %q %q %v, want %q %q err %v", node, id, err, tt.wantNode, tt.wantID, tt.wantErr)
 			}

@@ -1,33 +1,12 @@
 package delay
 
 import (
-	"bytes"
-	"encoding/xml"
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/xmppgw/gateway/host/xmpp"
+	"github.com/xmppgw/gateway/host/xmpp/xmpptest"
 )
-
-// decode reads back the first element of b as the component stream would.
-func decode(t *testing.T, b []byte) *xmpp.Element {
-	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(b))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatalf("decode %s: %v", b, err)
-		}
-		if st, ok := tok.(xml.StartElement); ok {
-			e, err := xmpp.ReadElement(d, st)
-			if err != nil {
-				t.Fatalf("decode %s: %v", b, err)
-			}
-			return e
-		}
-	}
-}
 
 func TestRoundTrip(t *testing.T) {
 	tests := []struct {
@@ -42,7 +21,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := decode(t, Element(tt.from, tt.in).AppendXML(nil, xmpp.NSComponent))
+			e := xmpptest.Parse(t, Element(tt.from, tt.in).String())
 			if got := e.Get("stamp"); got != tt.wantStamp {
 				t.Fatalf("stamp = %q, want %q", got, tt.wantStamp)
 			}
@@ -73,7 +52,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			from, got, err := Parse(decode(t, []byte(tt.xml)))
+			from, got, err := Parse(xmpptest.Parse(t, tt.xml))
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}

@@ -148,10 +148,7 @@ func Parse(e *xmpp.Element) (*Form, error) {
 	var instructions []string
 	seen := map[string]bool{}
 	sawReported := false
-	for _, c := range e.Children {
-		if c.Name.Space != NS {
-			continue
-		}
+	for c := range e.ChildrenNS(NS) {
 		switch c.Name.Local {
 		case "title":
 			f.Title = c.Text
@@ -217,10 +214,7 @@ func parseField(e *xmpp.Element, seen map[string]bool) (Field, error) {
 		}
 		seen[fd.Var] = true
 	}
-	for _, c := range e.Children {
-		if c.Name.Space != NS {
-			continue
-		}
+	for c := range e.ChildrenNS(NS) {
 		switch c.Name.Local {
 		case "desc":
 			fd.Desc = c.Text

@@ -1,33 +1,13 @@
 package form
 
 import (
-	"encoding/xml"
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/xmppgw/gateway/host/xmpp"
+	"github.com/xmppgw/gateway/host/xmpp/xmpptest"
 )
-
-// decode reads the first element of s, as the component link would.
-func decode(t *testing.T, s string) *xmpp.Element {
-	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(s))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatalf("decode %q: %v", s, err)
-		}
-		if start, ok := tok.(xml.StartElement); ok {
-			e, err := xmpp.ReadElement(d, start)
-			if err != nil {
-				t.Fatalf("decode %q: %v", s, err)
-			}
-			return e
-		}
-	}
-}
 
 func TestRoundTrip(t *testing.T) {
 	tests := []struct {
@@ -77,8 +57,8 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			wire := string(tc.form.Element().AppendXML(nil, xmpp.NSComponent))
-			got, err := Parse(decode(t, wire))
+			wire := string(tc.form.Element().String())
+			got, err := Parse(xmpptest.Parse(t, wire))
 			if err != nil {
 				t.Fatalf("Parse(%s): %v", wire, err)
 			}
@@ -125,7 +105,7 @@ const xepSubmit = `<x xmlns='jabber:x:data' type='submit'>
 </x>`
 
 func TestParseXEPSubmit(t *testing.T) {
-	f, err := Parse(decode(t, xepSubmit))
+	f, err := Parse(xmpptest.Parse(t, xepSubmit))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +177,7 @@ func TestParseErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			f, err := Parse(decode(t, tc.xml))
+			f, err := Parse(xmpptest.Parse(t, tc.xml))
 			var se *xmpp.StanzaError
 			if !errors.As(err, &se) || se.Condition != "bad-request" {
 				t.Fatalf("Parse = %+v, %v; want a bad-request stanza error", f, err)
@@ -218,7 +198,7 @@ func TestParseLenient(t *testing.T) {
 	  <media xmlns='urn:xmpp:media-element'/>
 	  <reported><field var='a'/></reported><item><field var='a'/></item><item><field var='a'/></item>
 	</x>`
-	f, err := Parse(decode(t, s))
+	f, err := Parse(xmpptest.Parse(t, s))
 	if err != nil {
 		t.Fatal(err)
 	}

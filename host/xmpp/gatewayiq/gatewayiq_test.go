@@ -1,32 +1,12 @@
 package gatewayiq
 
 import (
-	"encoding/xml"
 	"errors"
-	"strings"
 	"testing"
 
 	"github.com/xmppgw/gateway/host/xmpp"
+	"github.com/xmppgw/gateway/host/xmpp/xmpptest"
 )
-
-// decode reads the first element of s, as the component link would.
-func decode(t *testing.T, s string) *xmpp.Element {
-	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(s))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatalf("decode %q: %v", s, err)
-		}
-		if start, ok := tok.(xml.StartElement); ok {
-			e, err := xmpp.ReadElement(d, start)
-			if err != nil {
-				t.Fatalf("decode %q: %v", s, err)
-			}
-			return e
-		}
-	}
-}
 
 func TestParsePrompt(t *testing.T) {
 	tests := []struct {
@@ -44,7 +24,7 @@ func TestParsePrompt(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParsePrompt(decode(t, tc.xml))
+			got, err := ParsePrompt(xmpptest.Parse(t, tc.xml))
 			if tc.want == "" {
 				var se *xmpp.StanzaError
 				if !errors.As(err, &se) || se.Condition != "bad-request" {
@@ -66,7 +46,7 @@ func TestParsePrompt(t *testing.T) {
 func TestRoundTrip(t *testing.T) {
 	for _, in := range []string{"juliet@capulet.com", `c:\cool stuff`, "<>&'\""} {
 		set := xmpp.Elem(NS, "query").Add(xmpp.Elem(NS, "prompt").WithText(in))
-		got, err := ParsePrompt(decode(t, set.String()))
+		got, err := ParsePrompt(xmpptest.Parse(t, set.String()))
 		if err != nil || got != in {
 			t.Errorf("round trip of %q = %q, %v", in, got, err)
 		}

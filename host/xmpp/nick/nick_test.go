@@ -1,36 +1,15 @@
 package nick
 
 import (
-	"bytes"
-	"encoding/xml"
 	"fmt"
 	"testing"
 
-	"github.com/xmppgw/gateway/host/xmpp"
+	"github.com/xmppgw/gateway/host/xmpp/xmpptest"
 )
-
-// decode reads back the first element of b as the component stream would.
-func decode(t *testing.T, b []byte) *xmpp.Element {
-	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(b))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatalf("decode %s: %v", b, err)
-		}
-		if st, ok := tok.(xml.StartElement); ok {
-			e, err := xmpp.ReadElement(d, st)
-			if err != nil {
-				t.Fatalf("decode %s: %v", b, err)
-			}
-			return e
-		}
-	}
-}
 
 func TestRoundTrip(t *testing.T) {
 	for _, n := range []string{"Ishmael", "", "Tom & Jerry <3", `"quoted" 'nick'`, "Zoë 🐳"} {
-		got, err := Parse(decode(t, Element(n).AppendXML(nil, xmpp.NSComponent)))
+		got, err := Parse(xmpptest.Parse(t, Element(n).String()))
 		if err != nil {
 			t.Fatalf("%q: %v", n, err)
 		}
@@ -55,7 +34,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse(decode(t, []byte(tt.xml)))
+			got, err := Parse(xmpptest.Parse(t, tt.xml))
 			if (err != nil) != tt.wantErr || got != tt.want {
 				t.Fatalf("got %q, %v; want %q, err %v", got, err, tt.want, tt.wantErr)
 			}

@@ -153,7 +153,7 @@ func (p *Presence) AppendXML(b []byte) []byte {
 	}
 	if p.Status != "" {
 		b = append(b, "<status>"...)
-		b = appendEscaped(b, p.Status)
+		b = xmpp.AppendEscaped(b, p.Status)
 		b = append(b, "</status>"...)
 	}
 	if available {
@@ -164,9 +164,9 @@ func (p *Presence) AppendXML(b []byte) []byte {
 		}
 		if p.Caps != nil && p.Caps.Ver != "" {
 			b = append(b, capsOpen...)
-			b = appendEscaped(b, p.Caps.Node)
+			b = xmpp.AppendEscaped(b, p.Caps.Node)
 			b = append(b, `" ver="`...)
-			b = appendEscaped(b, p.Caps.Ver)
+			b = xmpp.AppendEscaped(b, p.Caps.Ver)
 			b = append(b, `"/>`...)
 		}
 		switch p.avatarState() {
@@ -176,13 +176,13 @@ func (p *Presence) AppendXML(b []byte) []byte {
 			b = append(b, updateOpen+`><photo/></x>`...)
 		case 3:
 			b = append(b, updateOpen+`><photo>`...)
-			b = appendEscaped(b, p.AvatarHash)
+			b = xmpp.AppendEscaped(b, p.AvatarHash)
 			b = append(b, `</photo></x>`...)
 		}
 	}
 	if p.Nick != "" && !available && typ != TypeUnavailable {
 		b = append(b, nickOpen...)
-		b = appendEscaped(b, p.Nick)
+		b = xmpp.AppendEscaped(b, p.Nick)
 		b = append(b, "</nick>"...)
 	}
 	if !p.Idle.IsZero() && (available || typ == TypeUnavailable) {
@@ -365,67 +365,8 @@ func appendAttr(b []byte, name, value string) []byte {
 	b = append(b, ' ')
 	b = append(b, name...)
 	b = append(b, `="`...)
-	b = appendEscaped(b, value)
+	b = xmpp.AppendEscaped(b, value)
 	return append(b, '"')
-}
-
-// special marks the bytes appendEscaped replaces: the five XML special characters and the
-// control characters, white space included.
-var special = func() (t [256]bool) {
-	for c := range 0x20 {
-		t[c] = true
-	}
-	for _, c := range `<>&"'` {
-		t[c] = true
-	}
-	return t
-}()
-
-// appendEscaped appends s as xmpp.Element writes text and attribute values: the five XML special
-// characters and white space other than the blank escaped (so that values survive parsing
-// unchanged: a raw CR would be read back as LF), the other control characters, which XML 1.0
-// forbids, replaced by U+FFFD. JIDs, hashes and most statuses have nothing to escape and are
-// copied at once.
-func appendEscaped(b []byte, s string) []byte {
-	i := 0
-	for i < len(s) && !special[s[i]] {
-		i++
-	}
-	if i == len(s) {
-		return append(b, s...)
-	}
-	b = append(b, s[:i]...)
-	last := i
-	for ; i < len(s); i++ {
-		var esc string
-		switch c := s[i]; c {
-		case '<':
-			esc = "&lt;"
-		case '>':
-			esc = "&gt;"
-		case '&':
-			esc = "&amp;"
-		case '"':
-			esc = "&quot;"
-		case '\'':
-			esc = "&apos;"
-		case '\t':
-			esc = "&#x9;"
-		case '\n':
-			esc = "&#xA;"
-		case '\r':
-			esc = "&#xD;"
-		default:
-			if !special[c] {
-				continue
-			}
-			esc = "\uFFFD"
-		}
-		b = append(b, s[last:i]...)
-		b = append(b, esc...)
-		last = i + 1
-	}
-	return append(b, s[last:]...)
 }
 
 // appendTime appends t as idle.Element writes it (idle.Layout, UTC), formatting the digits by

@@ -356,8 +356,8 @@ func TestAppendEscaped(t *testing.T) {
 			want = xmpp.Elem("", "x").WithText(s).String()
 			want = want[len("<x>") : len(want)-len("</x>")]
 		}
-		if got := string(appendEscaped(nil, s)); got != want {
-			t.Fatalf("appendEscaped(%q) = %q, want %q", s, got, want)
+		if got := string(xmpp.AppendEscaped(nil, s)); got != want {
+			t.Fatalf("AppendEscaped(%q) = %q, want %q", s, got, want)
 		}
 	}
 }

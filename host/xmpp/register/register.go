@@ -65,10 +65,7 @@ func ParseRequest(query *xmpp.Element) (Request, error) {
 	}
 	values := map[string]string{}
 	found := false
-	for _, c := range query.Children {
-		if c.Name.Space != NS {
-			continue
-		}
+	for c := range query.ChildrenNS(NS) {
 		switch c.Name.Local {
 		case "instructions", "registered":
 			continue

@@ -1,34 +1,14 @@
 package register
 
 import (
-	"encoding/xml"
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/xmppgw/gateway/host/xmpp"
 	"github.com/xmppgw/gateway/host/xmpp/form"
+	"github.com/xmppgw/gateway/host/xmpp/xmpptest"
 )
-
-// decode reads the first element of s, as the component link would.
-func decode(t *testing.T, s string) *xmpp.Element {
-	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(s))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatalf("decode %q: %v", s, err)
-		}
-		if start, ok := tok.(xml.StartElement); ok {
-			e, err := xmpp.ReadElement(d, start)
-			if err != nil {
-				t.Fatalf("decode %q: %v", s, err)
-			}
-			return e
-		}
-	}
-}
 
 func TestParseRequest(t *testing.T) {
 	tests := []struct {
@@ -57,7 +37,7 @@ func TestParseRequest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseRequest(decode(t, tc.xml))
+			got, err := ParseRequest(xmpptest.Parse(t, tc.xml))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +61,7 @@ func TestParseRequestErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := ParseRequest(decode(t, tc.xml))
+			r, err := ParseRequest(xmpptest.Parse(t, tc.xml))
 			var se *xmpp.StanzaError
 			if !errors.As(err, &se) || se.Condition != "bad-request" {
 				t.Fatalf("ParseRequest = %+v, %v; want a bad-request stanza error", r, err)
@@ -101,7 +81,7 @@ func TestRoundTrip(t *testing.T) {
 		{Var: "remember", Type: form.Boolean},
 	}}
 	q := Query("Fill in the form.", false, asked)
-	got, err := form.Parse(decode(t, q.String()).Child(form.NS, "x"))
+	got, err := form.Parse(xmpptest.Parse(t, q.String()).Child(form.NS, "x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +89,7 @@ func TestRoundTrip(t *testing.T) {
 	got.Fields[1].Values = []string{"+33 6"}
 	got.Fields[2].Values = []string{"1"}
 	set := xmpp.Elem(NS, "query").Add(got.Element())
-	r, err := ParseRequest(decode(t, set.String()))
+	r, err := ParseRequest(xmpptest.Parse(t, set.String()))
 	if err != nil {
 		t.Fatal(err)
 	}

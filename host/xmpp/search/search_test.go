@@ -1,34 +1,14 @@
 package search
 
 import (
-	"encoding/xml"
 	"errors"
 	"reflect"
-	"strings"
 	"testing"
 
 	"github.com/xmppgw/gateway/host/xmpp"
 	"github.com/xmppgw/gateway/host/xmpp/form"
+	"github.com/xmppgw/gateway/host/xmpp/xmpptest"
 )
-
-// decode reads the first element of s, as the component link would.
-func decode(t *testing.T, s string) *xmpp.Element {
-	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(s))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatalf("decode %q: %v", s, err)
-		}
-		if start, ok := tok.(xml.StartElement); ok {
-			e, err := xmpp.ReadElement(d, start)
-			if err != nil {
-				t.Fatalf("decode %q: %v", s, err)
-			}
-			return e
-		}
-	}
-}
 
 func TestParseRequest(t *testing.T) {
 	tests := []struct {
@@ -49,7 +29,7 @@ func TestParseRequest(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseRequest(decode(t, tc.xml))
+			got, err := ParseRequest(xmpptest.Parse(t, tc.xml))
 			if err != nil || !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %v, %v; want %v", got, err, tc.want)
 			}
@@ -67,7 +47,7 @@ func TestParseRequestErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseRequest(decode(t, tc.xml))
+			got, err := ParseRequest(xmpptest.Parse(t, tc.xml))
 			var se *xmpp.StanzaError
 			if !errors.As(err, &se) || se.Condition != "bad-request" {
 				t.Fatalf("ParseRequest = %v, %v; want a bad-request stanza error", got, err)
@@ -89,7 +69,7 @@ func TestResultRoundTrip(t *testing.T) {
 		{"jid": "juliet@gw.example"},
 	}
 	e := Result(reported, items)
-	f, err := form.Parse(decode(t, e.String()).Child(form.NS, "x"))
+	f, err := form.Parse(xmpptest.Parse(t, e.String()).Child(form.NS, "x"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,13 +92,13 @@ func TestResultRoundTrip(t *testing.T) {
 
 func TestQueryRoundTrip(t *testing.T) {
 	asked := &form.Form{Fields: []form.Field{{Var: "name", Label: "Name"}}}
-	got, err := form.Parse(decode(t, Query("Find a contact.", asked).String()).Child(form.NS, "x"))
+	got, err := form.Parse(xmpptest.Parse(t, Query("Find a contact.", asked).String()).Child(form.NS, "x"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	got.Type = form.TypeSubmit
 	got.Fields[1].Values = []string{"Juliet"}
-	v, err := ParseRequest(decode(t, xmpp.Elem(NS, "query").Add(got.Element()).String()))
+	v, err := ParseRequest(xmpptest.Parse(t, xmpp.Elem(NS, "query").Add(got.Element()).String()))
 	if err != nil || !reflect.DeepEqual(v, map[string]string{"name": "Juliet"}) {
 		t.Fatalf("got %v, %v", v, err)
 	}

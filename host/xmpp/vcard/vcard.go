@@ -76,10 +76,7 @@ func Parse(e *xmpp.Element) (VCard, error) {
 		return v, errors.New("vcard: not a <vCard xmlns='" + NS + "'/> element")
 	}
 	var note string
-	for _, c := range e.Children {
-		if c.Name.Space != NS {
-			continue
-		}
+	for c := range e.ChildrenNS(NS) {
 		switch c.Name.Local {
 		case "FN":
 			v.FullName = c.Text

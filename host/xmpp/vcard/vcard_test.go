@@ -1,33 +1,12 @@
 package vcard
 
 import (
-	"bytes"
-	"encoding/xml"
 	"fmt"
 	"reflect"
 	"testing"
 
-	"github.com/xmppgw/gateway/host/xmpp"
+	"github.com/xmppgw/gateway/host/xmpp/xmpptest"
 )
-
-// decode reads back the first element of b as the component stream would.
-func decode(t *testing.T, b []byte) *xmpp.Element {
-	t.Helper()
-	d := xml.NewDecoder(bytes.NewReader(b))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatalf("decode %s: %v", b, err)
-		}
-		if st, ok := tok.(xml.StartElement); ok {
-			e, err := xmpp.ReadElement(d, st)
-			if err != nil {
-				t.Fatalf("decode %s: %v", b, err)
-			}
-			return e
-		}
-	}
-}
 
 func TestRoundTrip(t *testing.T) {
 	tests := []struct {
@@ -47,7 +26,7 @@ func TestRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse(decode(t, tt.v.Element().AppendXML(nil, xmpp.NSComponent)))
+			got, err := Parse(xmpptest.Parse(t, tt.v.Element().String()))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,7 +75,7 @@ AwQ=
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Parse(decode(t, []byte(tt.xml)))
+			got, err := Parse(xmpptest.Parse(t, tt.xml))
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, wantErr %v", err, tt.wantErr)
 			}
@@ -125,14 +104,14 @@ func TestUpdate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			photo, present, err := ParseUpdate(decode(t, []byte(tt.xml)))
+			photo, present, err := ParseUpdate(xmpptest.Parse(t, tt.xml))
 			if (err != nil) != tt.wantErr || photo != tt.wantPhoto || present != tt.wantPresent {
 				t.Fatalf("got %q %v %v, want %q %v err %v", photo, present, err, tt.wantPhoto, tt.wantPresent, tt.wantErr)
 			}
 		})
 	}
 	for _, h := range []string{"", "01b87fcd030b72895ff8e88db57ec525450f000d"} {
-		photo, present, err := ParseUpdate(decode(t, Update(h).AppendXML(nil, xmpp.NSComponent)))
+		photo, present, err := ParseUpdate(xmpptest.Parse(t, Update(h).String()))
 		if err != nil || !present || photo != h {
 			t.Fatalf("round trip %q: got %q %v %v", h, photo, present, err)
 		}

@@ -435,20 +435,12 @@ func (d *Decoder) StrMap() map[string]string {
 
 // Int reads an integer (or null, as 0).
 func (d *Decoder) Int() int64 {
-	c := d.peek()
-	if c == 'n' {
+	if d.peek() == 'n' {
 		d.lit("null")
 		return 0
 	}
 	start := d.i
-	if c == '-' {
-		d.i++
-	}
-	digits := d.i
-	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
-		d.i++
-	}
-	if d.i == digits || (d.b[digits] == '0' && d.i-digits > 1) {
+	if !d.integer() {
 		d.fail("expected an integer")
 		return 0
 	}
@@ -530,25 +522,15 @@ func (d *Decoder) Skip() {
 	}
 }
 
+// number reads a number whose value is not wanted (Skip's).
 func (d *Decoder) number() {
-	if d.b[d.i] == '-' {
-		d.i++
-	}
-	digits := d.i
-	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
-		d.i++
-	}
-	if d.i == digits || (d.b[digits] == '0' && d.i-digits > 1) {
+	if !d.integer() {
 		d.fail("invalid number")
 		return
 	}
 	if d.i < len(d.b) && d.b[d.i] == '.' {
 		d.i++
-		f := d.i
-		for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
-			d.i++
-		}
-		if d.i == f {
+		if !d.digits() {
 			d.fail("invalid number")
 			return
 		}
@@ -558,12 +540,27 @@ func (d *Decoder) number() {
 		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
 			d.i++
 		}
-		f := d.i
-		for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
-			d.i++
-		}
-		if d.i == f {
+		if !d.digits() {
 			d.fail("invalid number")
 		}
 	}
+}
+
+// integer reads the integer part of a number: an optional minus sign, then digits with no
+// leading zero. It reports whether they were there.
+func (d *Decoder) integer() bool {
+	if d.i < len(d.b) && d.b[d.i] == '-' {
+		d.i++
+	}
+	start := d.i
+	return d.digits() && (d.b[start] != '0' || d.i-start == 1)
+}
+
+// digits reads decimal digits and reports whether there was at least one.
+func (d *Decoder) digits() bool {
+	start := d.i
+	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+		d.i++
+	}
+	return d.i > start
 }

@@ -228,8 +228,7 @@ func decodeKnown(d *Decoder, v any) bool {
 			case "context":
 				v.Context = d.Raw()
 			case "file":
-				if d.peek() == 'n' {
-					d.Skip()
+				if d.null() {
 					continue
 				}
 				v.File = new(abi.File)
@@ -371,8 +370,7 @@ func decodeKnown(d *Decoder, v any) bool {
 }
 
 func decodeError(d *Decoder) *abi.Error {
-	if d.peek() == 'n' {
-		d.Skip()
+	if d.null() {
 		return nil
 	}
 	e := &abi.Error{}
@@ -446,8 +444,7 @@ func decodeContact(d *Decoder, c *abi.Contact) {
 		case "friend":
 			c.Friend = d.Bool()
 		case "presence":
-			if d.peek() == 'n' {
-				d.Skip()
+			if d.null() {
 				continue
 			}
 			p := &abi.Presence{}
@@ -465,8 +462,7 @@ func decodeContact(d *Decoder, c *abi.Contact) {
 			}
 			c.Presence = p
 		case "vcard":
-			if d.peek() == 'n' {
-				d.Skip()
+			if d.null() {
 				continue
 			}
 			c.VCard = &abi.VCard{}
@@ -500,50 +496,39 @@ func meta(e *Encoder, m *abi.MsgMeta) {
 	e.IntOmit("when", m.When)
 }
 
+// encodeKnown writes the types this package knows, all objects; it writes nothing and returns
+// false for others.
 func encodeKnown(e *Encoder, v any) bool {
+	n := len(e.B)
+	e.Open()
 	switch v := v.(type) {
 	case *abi.ContactText:
-		e.Open()
 		meta(e, &v.MsgMeta)
 		e.Str("id", v.ID)
 		e.Str("text", v.Text)
 		e.StrOmit("reply_to", v.ReplyTo)
 		e.StrOmit("reply_text", v.ReplyText)
-		e.Close()
 	case *abi.MessageSent:
-		e.Open()
 		e.Str("id", v.ID)
 		e.Str("legacy_id", v.LegacyID)
-		e.Close()
 	case *abi.MessageFailed:
-		e.Open()
 		e.Str("id", v.ID)
 		e.Str("error", v.Error)
-		e.Close()
 	case *abi.ContactState:
-		e.Open()
 		meta(e, &v.MsgMeta)
 		e.Str("state", string(v.State))
-		e.Close()
 	case *abi.ContactMsgRef:
-		e.Open()
 		meta(e, &v.MsgMeta)
 		e.Str("id", v.ID)
-		e.Close()
 	case *abi.ContactCorrect:
-		e.Open()
 		meta(e, &v.MsgMeta)
 		e.Str("id", v.ID)
 		e.Str("text", v.Text)
-		e.Close()
 	case *abi.ContactReact:
-		e.Open()
 		meta(e, &v.MsgMeta)
 		e.Str("id", v.ID)
 		e.Strs("reactions", v.Reactions)
-		e.Close()
 	case *abi.ContactFile:
-		e.Open()
 		meta(e, &v.MsgMeta)
 		e.Str("id", v.ID)
 		e.Key("file")
@@ -555,18 +540,12 @@ func encodeKnown(e *Encoder, v any) bool {
 		e.Close()
 		e.StrOmit("caption", v.Caption)
 		e.StrOmit("reply_to", v.ReplyTo)
-		e.Close()
 	case *abi.ContactRef:
-		e.Open()
 		e.Str("legacy_id", v.LegacyID)
-		e.Close()
 	case *abi.ContactFailed:
-		e.Open()
 		e.Str("legacy_id", v.LegacyID)
 		e.Str("error", v.Error)
-		e.Close()
 	case *abi.ContactUpdate:
-		e.Open()
 		e.Str("legacy_id", v.LegacyID)
 		if v.Name != nil {
 			e.Str("name", *v.Name)
@@ -607,82 +586,50 @@ func encodeKnown(e *Encoder, v any) bool {
 		if v.Friend != nil {
 			e.Bool("friend", *v.Friend)
 		}
-		e.Close()
 	case *abi.SessionStatus:
-		e.Open()
 		e.StrOmit("status", v.Status)
 		e.StrOmit("show", string(v.Show))
-		e.Close()
 	case *abi.SessionError:
-		e.Open()
 		e.Str("error", v.Error)
-		e.Close()
 	case *abi.GatewayMessage:
-		e.Open()
 		e.Str("text", v.Text)
-		e.Close()
 	case *abi.Prompt:
-		e.Open()
 		e.Str("prompt", v.Prompt)
 		e.Str("text", v.Text)
 		e.BoolOmit("secret", v.Secret)
-		e.Close()
 	case *abi.RegistrationResult:
-		e.Open()
 		e.Str("request", v.Request)
 		e.StrOmit("error", v.Error)
-		e.Close()
 	case *abi.SearchResult:
-		e.Open()
 		e.Str("request", v.Request)
 		e.StrOmit("legacy_id", v.LegacyID)
 		e.StrOmit("error", v.Error)
-		e.Close()
 	case *abi.KVKey:
-		e.Open()
 		e.Str("key", v.Key)
-		e.Close()
 	case *abi.KVSet:
-		e.Open()
 		e.Str("key", v.Key)
 		e.Str("value", v.Value)
-		e.Close()
 	case *abi.TimerSet:
-		e.Open()
 		e.Str("timer", v.Timer)
 		e.Int("after_ms", v.AfterMS)
 		e.RawOmit("context", v.Context)
-		e.Close()
 	case *abi.TimerRef:
-		e.Open()
 		e.Str("timer", v.Timer)
-		e.Close()
 	case *abi.BridgeCall:
-		e.Open()
 		e.Str("bridge", v.Bridge)
 		e.Raw("request", v.Request)
 		e.RawOmit("context", v.Context)
-		e.Close()
 	case *abi.FileFetch:
-		e.Open()
 		e.Str("url", v.URL)
 		e.IntOmit("max_size", v.MaxSize)
 		e.RawOmit("context", v.Context)
-		e.Close()
 	case *abi.FileRef:
-		e.Open()
 		e.Str("handle", v.Handle)
-		e.Close()
 	case *abi.JIDToLegacyReply:
-		e.Open()
 		e.Str("legacy_id", v.LegacyID)
-		e.Close()
 	case *abi.LegacyToJIDReply:
-		e.Open()
 		e.Str("username", v.Username)
-		e.Close()
 	case *abi.ErrorReply:
-		e.Open()
 		e.Key("error")
 		if v.Error == nil {
 			e.B = append(e.B, "null"...)
@@ -692,9 +639,10 @@ func encodeKnown(e *Encoder, v any) bool {
 			e.Str("message", v.Error.Message)
 			e.Close()
 		}
-		e.Close()
 	default:
+		e.B = e.B[:n]
 		return false
 	}
+	e.Close()
 	return true
 }
