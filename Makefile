@@ -17,7 +17,7 @@ TDLIB_ENV = eval "$$(bash scripts/tdlib-deps.sh --env)"
 # see into compiled Wasm, so the plugin-heavy end-to-end packages gain little from it.)
 RACE_PKGS := ./host/plugin/... ./host/gateway/... ./host/store/... ./host/xmpp/... ./host/bridge/... ./host/files/... ./host/admin/...
 
-.PHONY: all deps build plugins test test-short bench demo lint clean
+.PHONY: all deps build plugins examples test test-short bench demo lint clean
 
 all: build
 
@@ -33,6 +33,7 @@ deps:
 	else echo "deps: all Debian packages present"; fi
 	@command -v $(GO) >/dev/null || { echo "deps: Go 1.26 is required"; exit 1; }
 	bash scripts/tdlib-deps.sh
+	bash scripts/wasm-toolchains.sh
 
 ## build: the gateway binary and every in-tree plugin
 build: plugins .deps/tdlib/lib/libtdjson.so
@@ -51,9 +52,14 @@ plugins:
 	  GOOS=wasip1 GOARCH=wasm $(GO) build -buildmode=c-shared -o $(WASM)/$$n.wasm ./$$d || exit 1; \
 	done
 
+## examples: build the example plugins in C, Rust and AssemblyScript (toolchains: make deps)
+examples:
+	bash scripts/build-examples.sh
+
 ## test: everything, with the real Prosody and PostgreSQL (installs them first)
 test: deps build
 	$(GO) vet ./...
+	bash scripts/build-examples.sh test
 	$(TDLIB_ENV) && $(GO) test -tags $(TAGS) -count=1 -timeout 25m ./...
 	$(TDLIB_ENV) && $(GO) test -tags $(TAGS) -race -count=1 -timeout 15m $(RACE_PKGS)
 

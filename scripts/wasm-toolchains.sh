@@ -42,6 +42,7 @@ env_lines() {
   # Debian's rustc and cargo, not a rustup toolchain that may come first on PATH (it has no
   # wasm32-wasi standard library offline).
   echo "RUSTC=/usr/bin/rustc"
+  echo "RUSTDOC=/usr/bin/rustdoc"
   echo "CARGO=/usr/bin/cargo"
   echo "ASC=$NODE_DIR/node_modules/.bin/asc"
   echo "NODE_MODULES=$NODE_DIR/node_modules"

@@ -146,3 +146,19 @@ func freePort(t *testing.T) string {
 	_, p, _ := net.SplitHostPort(freeAddr(t))
 	return p
 }
+
+// A plugin that cannot load stops the start with a clear error, not a crash.
+func TestRunWithBrokenPlugin(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.wasm")
+	write(t, bad, "not wasm")
+	cfg := filepath.Join(dir, "gateway.toml")
+	write(t, cfg, "data_dir = \"data\"\n[admin]\nlisten = \"\"\n[[gateway]]\njid = \"telegram.example.org\"\nsecret = \"s\"\ntype = \"telegram\"\nplugin = \"bad.wasm\"\n")
+	var out, errb bytes.Buffer
+	if code := run([]string{"run", "-c", cfg}, &out, &errb); code != exitFailure {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFailure, errb.String())
+	}
+	if !strings.Contains(errb.String(), "bad.wasm") {
+		t.Errorf("the error does not name the file:\n%s", errb.String())
+	}
+}

@@ -11,6 +11,9 @@
  *     the plugin's storage (kv "reply/u-N"), so that a correction of the user's message corrects
  *     the reply, a retraction retracts it (even after an instance restart), and reactions are
  *     echoed on the user's message. A file is echoed as "echo: <url>".
+ *   - the text "file <url>" makes the contact download the URL (file.fetch) and send it back as
+ *     a file (contact.file) with the caption "echo: file"; a failed download is answered
+ *     "echo: could not fetch <url>: <reason>".
  *   - plain only answers "echo: <text>": no typing, no markers, no corrections.
  *   - the text "fail" is refused with "the echo network refuses this message".
  *   - search finds a roster contact by id or name.
@@ -76,45 +79,144 @@ static long extra_contacts;
 
 /* ---- Sessions ---- */
 
+/* A string-keyed hash map (open addressing, linear probing) that owns its keys: the sessions
+ * by JID, and each session's known contacts. */
+typedef struct {
+  char **keys;
+  void **vals;
+  size_t cap, len; /* cap is 0 or a power of two */
+} strmap;
+
+static size_t hash(const char *s) {
+  size_t h = 2166136261u; /* FNV-1a */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 16777619u;
+  return h;
+}
+
+/* The slot of key: where it is, or the empty slot where it would go. */
+static size_t slot(const strmap *m, const char *key) {
+  size_t i = hash(key) & (m->cap - 1);
+  while (m->keys[i] && strcmp(m->keys[i], key) != 0) i = (i + 1) & (m->cap - 1);
+  return i;
+}
+
+static void *map_get(const strmap *m, const char *key) {
+  if (!m->len) return NULL;
+  size_t i = slot(m, key);
+  return m->keys[i] ? m->vals[i] : NULL;
+}
+
+/* Sets key (copied) to val (not NULL); false when out of memory. */
+static bool map_put(strmap *m, const char *key, void *val) {
+  if (2 * (m->len + 1) > m->cap) { /* grow to keep the load under one half */
+    strmap g = {calloc(m->cap ? 2 * m->cap : 16, sizeof(char *)), calloc(m->cap ? 2 * m->cap : 16, sizeof(void *)),
+                m->cap ? 2 * m->cap : 16, 0};
+    if (!g.keys || !g.vals) {
+      free(g.keys);
+      free(g.vals);
+      return false;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+      if (m->keys[i]) {
+        size_t j = slot(&g, m->keys[i]);
+        g.keys[j] = m->keys[i];
+        g.vals[j] = m->vals[i];
+        g.len++;
+      }
+    free(m->keys);
+    free(m->vals);
+    *m = g;
+  }
+  size_t i = slot(m, key);
+  if (!m->keys[i]) {
+    size_t n = strlen(key) + 1;
+    if (!(m->keys[i] = malloc(n))) return false;
+    memcpy(m->keys[i], key, n);
+    m->len++;
+  }
+  m->vals[i] = val;
+  return true;
+}
+
+/* Removes key; returns its value (NULL if absent). */
+static void *map_del(strmap *m, const char *key) {
+  if (!m->len) return NULL;
+  size_t i = slot(m, key);
+  if (!m->keys[i]) return NULL;
+  void *val = m->vals[i];
+  free(m->keys[i]);
+  m->keys[i] = NULL;
+  m->len--;
+  /* Re-insert the rest of the cluster so that probing still finds it. */
+  for (size_t j = (i + 1) & (m->cap - 1); m->keys[j]; j = (j + 1) & (m->cap - 1)) {
+    char *k = m->keys[j];
+    void *v = m->vals[j];
+    m->keys[j] = NULL;
+    size_t t = slot(m, k);
+    m->keys[t] = k;
+    m->vals[t] = v;
+  }
+  return val;
+}
+
+static void map_free(strmap *m) {
+  for (size_t i = 0; i < m->cap; i++) free(m->keys[i]);
+  free(m->keys);
+  free(m->vals);
+  memset(m, 0, sizeof *m);
+}
+
 /* One user's session: message ids, next is the last one used, limit the end of the block
  * reserved in storage (so an instance restart never reuses an id). */
-typedef struct session {
-  struct session *next_session;
-  char *jid;
+typedef struct {
   long next, limit;
   bool loaded;
+  /* The contacts this session already knows of (from an event about them or a contact.get),
+   * as the Go SDK caches them: a contact.get is made only for the others. */
+  strmap known;
 } session;
 
-static session *sessions;
+static strmap sessions; /* by JID */
 
 static session *find_session(gw_json jid, bool create) {
   gw_buf b = {0};
   session *s = NULL;
   if (!gw_json_string(jid, &b)) goto out;
-  for (s = sessions; s; s = s->next_session)
-    if (strcmp(s->jid, b.data) == 0) goto out;
-  if (!create) goto out;
+  s = map_get(&sessions, b.data);
+  if (s || !create) goto out;
   s = calloc(1, sizeof *s);
-  if (!s) goto out;
-  s->jid = b.data; /* owned by the session now */
-  b.data = NULL;
-  s->next_session = sessions;
-  sessions = s;
+  if (s && !map_put(&sessions, b.data, s)) {
+    free(s);
+    s = NULL;
+  }
 out:
   gw_buf_free(&b);
   return s;
 }
 
 static void end_session(gw_json jid) {
-  session *s = find_session(jid, false);
-  if (!s) return;
-  for (session **p = &sessions; *p; p = &(*p)->next_session)
-    if (*p == s) {
-      *p = s->next_session;
-      break;
+  gw_buf b = {0};
+  if (gw_json_string(jid, &b)) {
+    session *s = map_del(&sessions, b.data);
+    if (s) {
+      map_free(&s->known);
+      free(s);
     }
-  free(s->jid);
-  free(s);
+  }
+  gw_buf_free(&b);
+}
+
+static bool is_known(const session *s, const char *id) { return s && map_get(&s->known, id) != NULL; }
+
+static void add_known(session *s, const char *id) {
+  if (s) map_put(&s->known, id, s); /* any non-NULL value */
+}
+
+/* Records that the session knows the contact of a JSON string (an event's chat or legacy_id). */
+static void add_known_json(session *s, gw_json id) {
+  gw_buf b = {0};
+  if (s && gw_json_string(id, &b)) add_known(s, b.data);
+  gw_buf_free(&b);
 }
 
 /* ---- Host calls ---- */
@@ -251,11 +353,14 @@ static int describe(const person *p) {
   return call("contact.update");
 }
 
-static int contact_get(const char *id) {
+/* Looks the contact up unless the session knows it already; logs a failure. */
+static int contact_get(session *s, const char *id) {
+  if (is_known(s, id)) return 0;
   begin();
   field_str("legacy_id", id);
   int code = call("contact.get");
   if (code) gw_logf(GW_LOG_WARN, "gateway: contact.get \"%s\": %s", id, last_error_text());
+  else add_known(s, id);
   return code;
 }
 
@@ -336,16 +441,16 @@ static int32_t on_restored(const gw_envelope *e) {
   return load_seq(s) ? gw_fail_with_last_error() : GW_OK;
 }
 
-static int32_t on_fill(void) {
+static int32_t on_fill(session *s) {
   for (size_t i = 0; i < NROSTER; i++) {
-    contact_get(roster[i].id);
+    contact_get(s, roster[i].id);
     if (describe(&roster[i]) || contact_ref("contact.add", roster[i].id)) return gw_fail_with_last_error();
   }
   for (long i = 0; i < extra_contacts; i++) {
     char id[24], name[32];
     snprintf(id, sizeof id, "c%ld", i);
     snprintf(name, sizeof name, "Contact %ld", i);
-    contact_get(id);
+    contact_get(s, id);
     begin();
     field_str("legacy_id", id);
     field_str("name", name);
@@ -460,6 +565,135 @@ static int32_t echo(const gw_envelope *e, gw_json xmpp_id, gw_json text) {
   return kv_set(key, eid) ? gw_fail_with_last_error() : GW_OK;
 }
 
+/* "file <url>": reports the user's message sent and starts downloading url (file.fetch); the
+ * answer comes as file.fetched (on_file_fetched). */
+static int32_t file_back(const gw_envelope *e, session *s, gw_json xmpp_id, const char *url) {
+  long n = s ? next_id(s) : 0;
+  if (!n) {
+    begin();
+    field_json("id", xmpp_id);
+    field_str("error", s ? last_error_text() : "internal: out of memory");
+    return call("message.failed") ? gw_fail_with_last_error() : GW_OK;
+  }
+  char uid[24], eid[24];
+  snprintf(uid, sizeof uid, "u-%ld", n);
+  snprintf(eid, sizeof eid, "e-%ld", n);
+  begin();
+  field_json("id", xmpp_id);
+  field_str("legacy_id", uid);
+  if (call("message.sent")) return gw_fail_with_last_error();
+  begin();
+  field_str("url", url);
+  gw_jw_key(&req, "context"); /* who sends it back, with which id */
+  gw_jw_object(&req);
+  field_json("contact", e->chat_id);
+  field_str("id", eid);
+  field_str("url", url);
+  gw_jw_end_object(&req);
+  if (!call("file.fetch")) return GW_OK;
+  gw_buf text = {0};
+  gw_buf_printf(&text, "echo: could not fetch %s: %s", url, last_error_text());
+  begin();
+  field_json("legacy_id", e->chat_id);
+  field_str("id", eid);
+  field_str("text", text.data ? text.data : "");
+  gw_buf_free(&text);
+  return call("contact.text") ? gw_fail_with_last_error() : GW_OK;
+}
+
+static int32_t on_text(const gw_envelope *e, session *s) {
+  gw_json id = gw_json_get(e->payload, "id"), text = gw_json_get(e->payload, "text");
+  gw_buf t = {0};
+  gw_json_string(text, &t);
+  if (t.len >= 5 && memcmp(t.data, "file ", 5) == 0) {
+    const char *url = t.data + 5;
+    size_t n = t.len - 5;
+    gw_trim_space(&url, &n);
+    char *u = malloc(n + 1);
+    int32_t st = GW_ERROR;
+    if (u) {
+      memcpy(u, url, n);
+      u[n] = 0;
+      st = file_back(e, s, id, u);
+      free(u);
+    } else {
+      gw_reply_error(GW_INTERNAL, "out of memory");
+    }
+    gw_buf_free(&t);
+    return st;
+  }
+  gw_buf_free(&t);
+  return echo(e, id, text);
+}
+
+/* file.fetched: sends the downloaded file back from the contact, and releases the handle; or
+ * tells why the download failed. */
+static int32_t on_file_fetched(const gw_envelope *e, session *s) {
+  gw_json ctx = gw_json_get(e->payload, "context");
+  /* A context made by the Go SDK wraps the plugin's own in "c". */
+  if (ctx.type == GW_JSON_OBJECT && gw_json_get(ctx, "gw").type != GW_JSON_NONE) ctx = gw_json_get(ctx, "c");
+  gw_json contact = gw_json_get(ctx, "contact"), id = gw_json_get(ctx, "id"), url = gw_json_get(ctx, "url");
+  bool ok = ctx.type == GW_JSON_NULL || ctx.type == GW_JSON_OBJECT;
+  for (gw_json_iter_t it = gw_json_iter(ctx); ok && ctx.type == GW_JSON_OBJECT;) { /* the fields that are there are strings */
+    gw_json k, v;
+    if (!gw_json_next(&it, &k, &v)) break;
+    if ((gw_json_eq(k, "contact", 7) || gw_json_eq(k, "id", 2) || gw_json_eq(k, "url", 3)) && v.type != GW_JSON_STRING && v.type != GW_JSON_NULL) ok = false;
+  }
+  if (!ok || contact.type != GW_JSON_STRING || contact.n <= 2) {
+    gw_buf msg = {0};
+    gw_buf_puts(&msg, "file.fetched with an unknown context ");
+    if (ctx.type != GW_JSON_NONE) gw_buf_append(&msg, ctx.p, ctx.n);
+    gw_reply_error(GW_NETWORK, msg.data);
+    gw_buf_free(&msg);
+    return GW_ERROR;
+  }
+  gw_buf who = {0};
+  gw_json_string(contact, &who);
+  contact_get(s, who.data);
+  gw_buf_free(&who);
+
+  gw_json err = gw_json_get(e->payload, "error"), file = gw_json_get(e->payload, "file");
+  if (gw_json_present(err)) {
+    gw_buf text = {0}, msg = {0};
+    gw_json code = gw_json_get(err, "code");
+    gw_json_string(gw_json_get(err, "message"), &msg);
+    gw_buf_puts(&text, "echo: could not fetch ");
+    gw_json_string(url, &text);
+    gw_buf_printf(&text, ": %s: %s", gw_code_name(gw_code_of(code.p ? code.p + 1 : "", code.type == GW_JSON_STRING ? code.n - 2 : 0)),
+                  msg.data ? msg.data : "");
+    begin();
+    field_json("legacy_id", contact);
+    field_json("id", id);
+    field_str("text", text.data);
+    gw_buf_free(&text);
+    gw_buf_free(&msg);
+    return call("contact.text") ? gw_fail_with_last_error() : GW_OK;
+  }
+  if (file.type != GW_JSON_OBJECT) {
+    gw_reply_error(GW_INTERNAL, "file.fetched: neither a file nor an error");
+    return GW_ERROR;
+  }
+  gw_json handle = gw_json_get(file, "handle"), type = gw_json_get(file, "type"), name = gw_json_get(file, "name");
+  int64_t size = 0;
+  gw_json_int(gw_json_get(file, "size"), &size);
+  begin();
+  field_json("legacy_id", contact);
+  field_json("id", id);
+  gw_jw_key(&req, "file");
+  gw_jw_object(&req);
+  field_json("handle", handle);
+  gw_jw_key(&req, "size");
+  gw_jw_int(&req, size);
+  if (type.type == GW_JSON_STRING && type.n > 2) field_json("type", type);
+  if (name.type == GW_JSON_STRING && name.n > 2) field_json("name", name);
+  gw_jw_end_object(&req);
+  field_str("caption", "echo: file");
+  if (call("contact.file")) return gw_fail_with_last_error();
+  begin();
+  field_json("handle", handle);
+  return call("file.release") ? gw_fail_with_last_error() : GW_OK;
+}
+
 /* The message events need a chat. */
 static int32_t no_chat(const char *type) {
   gw_buf_reset(&tmp);
@@ -544,10 +778,23 @@ GW_EXPORT("gw_event") int32_t gw_event(const char *env, int32_t len) {
   if (e.session.type == GW_JSON_NONE) return GW_UNHANDLED; /* nothing else without a session */
 
   bool chat = e.chat_id.type == GW_JSON_STRING;
-  if (gw_envelope_is(&e, "message.text")) {
-    if (!chat) return no_chat("message.text");
-    return echo(&e, gw_json_get(e.payload, "id"), gw_json_get(e.payload, "text"));
+  if (gw_envelope_is(&e, "registration.validate")) return on_validate(&e);
+  if (gw_envelope_is(&e, "search")) return on_search(&e);
+  if (gw_envelope_is(&e, "session.logout") || gw_envelope_is(&e, "session.unregister")) {
+    end_session(e.session);
+    return GW_OK;
   }
+  /* The session's state: made at its first event. */
+  session *s = find_session(e.session, true);
+  if (chat && (gw_envelope_is(&e, "message.text") || gw_envelope_is(&e, "message.file") ||
+               gw_envelope_is(&e, "message.correct") || gw_envelope_is(&e, "message.retract") ||
+               gw_envelope_is(&e, "message.react") || gw_envelope_is(&e, "message.displayed") ||
+               gw_envelope_is(&e, "chat.state")))
+    add_known_json(s, e.chat_id);
+  if (gw_envelope_is(&e, "contact.update_info") || gw_envelope_is(&e, "contact.friend_request"))
+    add_known_json(s, gw_json_get(e.payload, "legacy_id"));
+
+  if (gw_envelope_is(&e, "message.text")) return chat ? on_text(&e, s) : no_chat("message.text");
   if (gw_envelope_is(&e, "message.file")) {
     if (!chat) return no_chat("message.file");
     return echo(&e, gw_json_get(e.payload, "id"), gw_json_get(e.payload, "url"));
@@ -559,15 +806,10 @@ GW_EXPORT("gw_event") int32_t gw_event(const char *env, int32_t len) {
   if (gw_envelope_is(&e, "chat.state")) return chat ? GW_OK : no_chat("chat.state");
   if (gw_envelope_is(&e, "session.login")) return on_login(&e);
   if (gw_envelope_is(&e, "session.restored")) return on_restored(&e);
-  if (gw_envelope_is(&e, "session.logout") || gw_envelope_is(&e, "session.unregister")) {
-    end_session(e.session);
-    return GW_OK;
-  }
   if (gw_envelope_is(&e, "session.input")) return GW_OK;
-  if (gw_envelope_is(&e, "registration.validate")) return on_validate(&e);
-  if (gw_envelope_is(&e, "search")) return on_search(&e);
-  if (gw_envelope_is(&e, "roster.fill")) return on_fill();
+  if (gw_envelope_is(&e, "roster.fill")) return on_fill(s);
   if (gw_envelope_is(&e, "contact.update_info")) return on_update_info(&e);
   if (gw_envelope_is(&e, "contact.friend_request")) return on_friend_request(&e);
-  return GW_UNHANDLED; /* the JID mapping events, bridges, timers, files, newer events */
+  if (gw_envelope_is(&e, "file.fetched")) return on_file_fetched(&e, s);
+  return GW_UNHANDLED; /* the JID mapping events, bridges, timers, newer events */
 }

@@ -67,10 +67,11 @@ func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err e
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	d = &Daemon{cfg: cfg, log: o.Logger, Metrics: metrics.New()}
+	self := &Daemon{cfg: cfg, log: o.Logger, Metrics: metrics.New()}
+	d = self
 	defer func() {
 		if err != nil {
-			d.Stop()
+			self.Stop() // the returns below have set d to nil already
 			d = nil
 		}
 	}()

@@ -10,6 +10,9 @@
 //!   plugin's storage (kv "reply/u-N"), so that a correction of the user's message corrects the
 //!   reply, a retraction retracts it (even after an instance restart), and reactions are echoed
 //!   on the user's message. A file is echoed as "echo: <url>".
+//! - the text "file <url>" makes the contact download the URL (file.fetch) and send it back as
+//!   a file (contact.file) with the caption "echo: file"; a failed download is answered
+//!   "echo: could not fetch <url>: <reason>".
 //! - plain only answers "echo: <text>": no typing, no markers, no corrections.
 //! - the text "fail" is refused with "the echo network refuses this message".
 //! - search finds a roster contact by id or name.
@@ -19,10 +22,9 @@
 //! Build: `RUSTC=/usr/bin/rustc /usr/bin/cargo build --release --target wasm32-wasi` here
 //! (scripts/build-examples.sh does it).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use gateway_plugin::serde_json;
 use gateway_plugin::host;
 use gateway_plugin::types::*;
 use gateway_plugin::{base64, plugin, Code, Error, Event, InitReply, Plugin, Status};
@@ -127,6 +129,9 @@ struct Session {
     next: i64,
     limit: i64,
     loaded: bool,
+    /// The contacts this session already knows of (from an event about them or a contact.get),
+    /// as the Go SDK caches them: a contact.get is made only for the others.
+    known: HashSet<String>,
 }
 
 impl Session {
@@ -217,9 +222,96 @@ fn equal_fold(a: &str, b: &str) -> bool {
     a.chars().count() == b.chars().count() && a.chars().zip(b.chars()).all(|(x, y)| fold(x) == fold(y))
 }
 
+/// The context of a "file <url>" download: who sends it back, with which id.
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct FetchContext {
+    #[serde(default)]
+    contact: Option<String>,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    url: Option<String>,
+}
+
+impl Session {
+    /// Looks the contact up unless the session knows it already; logs a failure.
+    fn contact_get(&mut self, id: &str) {
+        if self.known.contains(id) {
+            return;
+        }
+        match host::contact_get(id) {
+            Ok(_) => {
+                self.known.insert(id.to_string());
+            }
+            Err(e) => host::log(host::LOG_WARN, &format!("gateway: contact.get {:?}: {}", id, e)),
+        }
+    }
+}
+
 impl Echo {
     fn session(&mut self, jid: &str) -> &mut Session {
         self.sessions.entry(jid.to_string()).or_default()
+    }
+
+    /// "file <url>": reports the user's message sent and starts downloading url (file.fetch);
+    /// the answer comes as file.fetched.
+    fn file_back(&mut self, session: &str, chat: &str, xmpp_id: &str, url: &str) -> Result<Status, Error> {
+        let n = match self.session(session).next_id() {
+            Ok(n) => n,
+            Err(e) => {
+                host::message_failed(xmpp_id, &e.to_string())?;
+                return Ok(Status::Ok);
+            }
+        };
+        let eid = format!("e-{}", n);
+        host::message_sent(xmpp_id, &format!("u-{}", n))?;
+        let ctx = FetchContext { contact: Some(chat.to_string()), id: Some(eid.clone()), url: Some(url.to_string()) };
+        let ctx = serde_json::to_string(&ctx).map_err(|e| Error::new(Code::Internal, e.to_string()))?;
+        if let Err(e) = host::file_fetch(url, 0, Some(&ctx)) {
+            host::contact_text(chat, &eid, &format!("echo: could not fetch {}: {}", url, e))?;
+        }
+        Ok(Status::Ok)
+    }
+
+    /// file.fetched: sends the downloaded file back from the contact and releases the handle, or
+    /// tells why the download failed.
+    fn file_fetched(&mut self, session: &str, r: FileFetched) -> Result<Status, Error> {
+        let mut raw = r.context.as_ref().map(|c| c.get().to_string());
+        // A context made by the Go SDK wraps the plugin's own in "c".
+        if let Some(c) = &raw {
+            if let Ok(v) = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(c) {
+                if v.contains_key("gw") {
+                    raw = v.get("c").map(|c| c.to_string());
+                }
+            }
+        }
+        let ctx = raw.as_deref().and_then(|c| serde_json::from_str::<Option<FetchContext>>(c).ok()).map(Option::unwrap_or_default);
+        let ctx = match ctx {
+            Some(c) if c.contact.as_deref().unwrap_or("") != "" => c,
+            _ => {
+                return Err(Error::new(Code::Network, format!("file.fetched with an unknown context {}", raw.unwrap_or_default())));
+            }
+        };
+        let contact = ctx.contact.unwrap_or_default();
+        let id = ctx.id.unwrap_or_default();
+        self.session(session).contact_get(&contact);
+        if let Some(e) = r.error {
+            host::contact_text(&contact, &id, &format!("echo: could not fetch {}: {}", ctx.url.unwrap_or_default(), e))?;
+            return Ok(Status::Ok);
+        }
+        let file = r.file.ok_or_else(|| Error::new(Code::Internal, "file.fetched: neither a file nor an error"))?;
+        let handle = file.handle.clone();
+        let file = File {
+            mime: file.mime.filter(|m| !m.is_empty()),
+            name: file.name.filter(|n| !n.is_empty()),
+            ..file
+        };
+        host::call0(
+            "contact.file",
+            &ContactFile { meta: MsgMeta::new(&contact), id, file, caption: Some("echo: file".into()), reply_to: None },
+        )?;
+        host::file_release(&handle)?;
+        Ok(Status::Ok)
     }
 
     /// Reports the user's message sent and answers it; errors before message.sent become
@@ -276,6 +368,23 @@ impl Plugin for Echo {
         if session.is_empty() {
             return Ok(Status::Unhandled); // only init comes without a session in ABI v1
         }
+        // The session's state is made at its first event (but for registration and search,
+        // which may come before the user registers); it knows the contacts events are about.
+        match &ev {
+            Event::Validate(_) | Event::Search(_) | Event::Logout | Event::Unregister => {}
+            Event::Text(c, _) | Event::File(c, _) | Event::Correct(c, _) | Event::Retract(c, _) => {
+                self.session(session).known.insert(c.id.clone());
+            }
+            Event::React(c, _) | Event::Displayed(c, _) | Event::ChatState(c, _) => {
+                self.session(session).known.insert(c.id.clone());
+            }
+            Event::UpdateInfo(c) | Event::FriendRequest(c) => {
+                self.session(session).known.insert(c.legacy_id.clone());
+            }
+            _ => {
+                self.session(session);
+            }
+        }
         match ev {
             Event::Validate(v) => {
                 let name = trim(v.values.get("name").map(String::as_str).unwrap_or(""));
@@ -301,17 +410,13 @@ impl Plugin for Echo {
             }
             Event::Fill => {
                 for p in ROSTER.iter() {
-                    if let Err(e) = host::contact_get(p.id) {
-                        host::log(host::LOG_WARN, &format!("gateway: contact.get {:?}: {}", p.id, e));
-                    }
+                    self.session(session).contact_get(p.id);
                     host::contact_update(&describe(p))?;
                     host::contact_add(p.id)?;
                 }
                 for i in 0..self.extra_contacts {
                     let id = format!("c{}", i);
-                    if let Err(e) = host::contact_get(&id) {
-                        host::log(host::LOG_WARN, &format!("gateway: contact.get {:?}: {}", id, e));
-                    }
+                    self.session(session).contact_get(&id);
                     host::contact_update(&ContactUpdate {
                         legacy_id: id.clone(),
                         name: Some(format!("Contact {}", i)),
@@ -353,7 +458,13 @@ impl Plugin for Echo {
                     None => host::search_result(&s.request, None, Some(ERR_NO_SUCH_USER))?,
                 }
             }
-            Event::Text(chat, m) => return self.echo(session, &chat.id, &m.id, &m.text),
+            Event::Text(chat, m) => {
+                if let Some(url) = m.text.strip_prefix("file ") {
+                    return self.file_back(session, &chat.id, &m.id, trim(url));
+                }
+                return self.echo(session, &chat.id, &m.id, &m.text);
+            }
+            Event::FileFetched(r) => return self.file_fetched(session, r),
             Event::File(chat, m) => return self.echo(session, &chat.id, &m.id, &m.url),
             Event::Correct(chat, m) => {
                 if chat.id != "plain" {
@@ -377,7 +488,7 @@ impl Plugin for Echo {
                 }
             }
             Event::Displayed(..) | Event::ChatState(..) | Event::Input(_) => {}
-            // The JID mappings (XEP-0106 by default), bridges, timers, files, newer events.
+            // The JID mappings (XEP-0106 by default), bridges, timers, newer events.
             _ => return Ok(Status::Unhandled),
         }
         Ok(Status::Ok)

@@ -126,3 +126,34 @@ func CacheDir() string {
 	}
 	return filepath.Join(dir, "gateway-test-wasm", "wazero")
 }
+
+var (
+	examplesOnce sync.Once
+	examplesErr  error
+)
+
+// Example returns the .wasm of an example plugin in another language (examples/<name>, e.g.
+// "echo-c"), building every example from source once per test binary with
+// scripts/build-examples.sh. The toolchains come from `make deps`; without them the test fails.
+func Example(t testing.TB, name string) string {
+	t.Helper()
+	root, err := Root()
+	if err != nil {
+		t.Fatal(err)
+	}
+	examplesOnce.Do(func() {
+		cmd := exec.Command("bash", "scripts/build-examples.sh")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			examplesErr = fmt.Errorf("scripts/build-examples.sh: %v\n%s", err, out)
+		}
+	})
+	if examplesErr != nil {
+		t.Fatalf("build the example plugins (make deps installs the toolchains): %v", examplesErr)
+	}
+	p := filepath.Join(root, "build", "examples", name+".wasm")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("example plugin %s: %v", name, err)
+	}
+	return p
+}
