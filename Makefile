@@ -57,7 +57,7 @@ examples:
 	bash scripts/build-examples.sh
 
 ## test: everything, with the real Prosody and PostgreSQL (installs them first)
-test: deps build
+test: deps build examples
 	$(GO) vet ./...
 	bash scripts/build-examples.sh test
 	$(TDLIB_ENV) && $(GO) test -tags $(TAGS) -count=1 -timeout 25m ./...

@@ -15,6 +15,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 OUT="$ROOT/build/examples"
 GEN="$ROOT/build/gen"
+# Test binaries of several packages build the examples at the same time: one build at a time.
+mkdir -p "$OUT"
+exec 9>"$OUT/.lock"
+flock 9
 eval "$("$ROOT/scripts/wasm-toolchains.sh" --env)"
 
 # The C compiler of the native tests: the system's, else clang.
