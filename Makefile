@@ -69,7 +69,7 @@ test-short:
 
 ## bench: the Go benchmarks (results and method: BENCHMARKS.md)
 bench: build
-	$(TDLIB_ENV) && $(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem -benchtime 1x ./host/daemon
+	$(TDLIB_ENV) && $(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem -benchtime 1x -timeout 60m ./host/daemon
 	$(GO) test -run '^$$' -bench . -benchmem ./host/plugin ./host/store ./host/xmpp/... ./sdk/...
 	@mkdir -p build/bench
 	$(TDLIB_ENV) && $(GO) run ./cmd/gwbench -floor -bare -json build/bench/plain.json

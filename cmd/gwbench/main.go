@@ -55,6 +55,10 @@
 //	                  listener when it serves net/http/pprof, else perf record; prints the top
 //	                  functions by cumulative CPU
 //	-json FILE        also write the results as JSON
+//	-telegram         the Telegram plugin (build/plugins/telegram.wasm) on the simulated
+//	                  Telegram instead of the echo plugin: one generated account per user, the
+//	                  load to a plain echo contact (see telegram.go); plain exchange, gateway only
+//	-telegram-contacts N   contacts per simulated account (5)
 //	-gateway-bin, -plugin, -prosody-config   paths (defaults: bin/gateway,
 //	                  build/plugins/echo.wasm, examples/prosody/prosody.cfg.lua in the module)
 //	-c2s ADDR -component ADDR -secret S      use a running server instead (domain localhost,
@@ -121,6 +125,8 @@ type options struct {
 	c2s, component, secret      string
 	dir                         string
 	keep, verbose               bool
+	telegram                    bool // -telegram: see telegram.go
+	tgContacts                  int
 	out, errw                   io.Writer
 }
 
@@ -151,6 +157,8 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.dir, "dir", "", "parent of the temporary folder")
 	fs.BoolVar(&o.keep, "keep", false, "keep the temporary folder")
 	fs.BoolVar(&o.verbose, "v", false, "progress messages")
+	fs.BoolVar(&o.telegram, "telegram", false, "the Telegram plugin on the simulated Telegram instead of the echo plugin")
+	fs.IntVar(&o.tgContacts, "telegram-contacts", 5, "-telegram: contacts per simulated account")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -174,6 +182,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 	if o.c2s != "" && o.secret == "" {
 		return nil, errors.New("-c2s needs -secret")
 	}
+	if err := o.checkTelegram(); err != nil {
+		return nil, err
+	}
 	root := moduleRoot()
 	def := func(p *string, rel string) {
 		if *p == "" && root != "" {
@@ -186,6 +197,9 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*options, error) {
 		}
 	}
 	def(&o.gatewayBin, "bin/gateway")
+	if o.telegram {
+		def(&o.plugin, "build/plugins/telegram.wasm")
+	}
 	def(&o.plugin, "build/plugins/echo.wasm")
 	def(&o.prosCfg, "examples/prosody/prosody.cfg.lua")
 	if o.gateway != "none" {
@@ -457,6 +471,11 @@ type = "telegram"
 name = "Echo (gwbench)"
 plugin = %q
 `, filepath.Join(tdir, "data"), portOf(srv.component), admin, gwJID, o.plugin)
+		tg, err := o.telegramTOML(tdir)
+		if err != nil {
+			return nil, err
+		}
+		toml += tg
 		if err := os.WriteFile(cfg, []byte(toml), 0o600); err != nil {
 			return nil, err
 		}
@@ -543,6 +562,9 @@ func measure(ctx context.Context, o *options, srv *xmppServer, clients []*client
 		if err := parallel(len(clients), 8, func(i int) error {
 			rctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 			defer cancel()
+			if o.telegram {
+				return clients[i].registerTelegram(rctx, tgPhone(i))
+			}
 			return clients[i].registerGateway(rctx, "Bench "+strconv.Itoa(i))
 		}); err != nil {
 			return result{}, err
@@ -557,6 +579,9 @@ func measure(ctx context.Context, o *options, srv *xmppServer, clients []*client
 	cfg := loadConfig{contact: "plain", full: o.full, inflight: o.inflight, rate: o.rate, maxIn: o.maxInflight,
 		warmup: o.warmup, window: o.duration, grace: o.grace}
 	exchange := "plain"
+	if o.telegram {
+		cfg.contact, exchange = tgContact(), "telegram-plain"
+	}
 	if o.full {
 		cfg.contact, exchange = "eve", "full"
 	}
@@ -704,6 +729,7 @@ func report(o *options, res []result) {
 		ratio := float64(gw.CPUPerRT) / float64(fl.CPUPerRT)
 		fmt.Fprintf(w, "target: gateway / floor CPU per round trip %.2fx <= 2x: %s\n", ratio, verdict(ratio <= 2))
 	}
+	telegramReport(o, res)
 	for _, r := range res {
 		if r.ProfileTop != "" {
 			fmt.Fprintf(w, "\n%s: CPU profile of the window (%s), top functions by cumulative CPU:\n%s\n", r.Target, r.Profile, r.ProfileTop)
