@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/xmppgw/gateway/abi"
+	"github.com/xmppgw/gateway/host/plugin"
 	"github.com/xmppgw/gateway/host/roster"
 	"github.com/xmppgw/gateway/host/xmpp"
 )
@@ -248,10 +249,24 @@ func (s *Session) enqueueLogin(form json.RawMessage) {
 	s.post(func() { s.login(values) })
 }
 
-func (s *Session) login(values abi.Values) {
+func (s *Session) login(values abi.Values) { s.loginAttempt(values, 1) }
+
+// maxLoginAttempts bounds the logins retried after the plugin's instance crashed on one.
+const maxLoginAttempts = 3
+
+func (s *Session) loginAttempt(values abi.Values, attempt int) {
 	s.setState(StateLoggingIn, "Logging in…")
 	status, _, err := s.deliver(abi.EventLogin, nil, abi.Login{Registration: values})
 	if err != nil {
+		var crash *plugin.CrashError
+		if errors.As(err, &crash) && !errors.Is(err, plugin.ErrSessionStopped) && attempt < maxLoginAttempts {
+			// The instance crashed under load (a deadline, its memory limit): the session is on
+			// a fresh one now, so try again shortly rather than stay logged out.
+			wait := time.Duration(attempt) * 5 * time.Second
+			s.log.Warn("login crashed the plugin's instance; retrying", "attempt", attempt, "in", wait, "err", err)
+			time.AfterFunc(wait, func() { s.post(func() { s.loginAttempt(values, attempt+1) }) })
+			return
+		}
 		s.setState(StateFailed, "Login failed: "+errText(err))
 		s.gatewayMessage("Login failed: " + errText(err))
 		return
