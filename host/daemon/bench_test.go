@@ -24,10 +24,17 @@ import (
 // benchDaemon starts a daemon on dir against the fake server, with the echo plugin.
 func benchDaemon(b *testing.B, dir string, srv *fakexmpp.Server, extra string) *daemon.Daemon {
 	b.Helper()
-	host, port, _ := strings.Cut(srv.Addr(), ":")
-	toml := fmt.Sprintf("data_dir = %q\n[log]\nlevel = \"error\"\n[xmpp]\nhost = %q\nport = %s\n[admin]\nlisten = \"\"\n"+
-		"[[gateway]]\njid = %q\nsecret = \"s\"\ntype = \"echo\"\nplugin = %q\n%s",
-		filepath.Join(dir, "data"), host, port, gwJID, wasmtest.Build(b, "plugins/echo"), extra)
+	return startBenchDaemon(b, dir, srv.Addr(), fmt.Sprintf(
+		"[[gateway]]\njid = %q\nsecret = \"s\"\ntype = \"echo\"\nplugin = %q\n%s", gwJID, wasmtest.Build(b, "plugins/echo"), extra))
+}
+
+// startBenchDaemon starts a daemon on dir connecting to the server at addr, with quiet logs, no
+// admin listener and the given [[gateway]] and [bridge] tables.
+func startBenchDaemon(b *testing.B, dir, addr, tables string) *daemon.Daemon {
+	b.Helper()
+	host, port, _ := strings.Cut(addr, ":")
+	toml := fmt.Sprintf("data_dir = %q\n[log]\nlevel = \"error\"\n[xmpp]\nhost = %q\nport = %s\n[admin]\nlisten = \"\"\n%s",
+		filepath.Join(dir, "data"), host, port, tables)
 	path := filepath.Join(dir, "gateway.toml")
 	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
 		b.Fatal(err)
@@ -44,8 +51,16 @@ func benchDaemon(b *testing.B, dir string, srv *fakexmpp.Server, extra string) *
 	return d
 }
 
-// registerUsers writes n registrations straight into the store of dir.
+// registerUsers writes n registrations of the echo network straight into the store of dir.
 func registerUsers(b *testing.B, dir string, n int) {
+	b.Helper()
+	putUsers(b, dir, n, func(i int) store.User {
+		return store.User{Gateway: gwJID, JID: "user" + strconv.Itoa(i) + "@localhost", Form: []byte(`{"name":"U"}`), State: "active"}
+	})
+}
+
+// putUsers writes n users made by user into the store of dir.
+func putUsers(b *testing.B, dir string, n int, user func(i int) store.User) {
 	b.Helper()
 	ctx := context.Background()
 	st, err := store.Open(ctx, store.Options{DSN: filepath.Join(dir, "data", "gateway.db")})
@@ -54,8 +69,7 @@ func registerUsers(b *testing.B, dir string, n int) {
 	}
 	defer st.Close()
 	for i := range n {
-		u := store.User{Gateway: gwJID, JID: "user" + strconv.Itoa(i) + "@localhost", Form: []byte(`{"name":"U"}`), State: "active"}
-		if err := st.PutUser(ctx, u); err != nil {
+		if err := st.PutUser(ctx, user(i)); err != nil {
 			b.Fatal(err)
 		}
 	}

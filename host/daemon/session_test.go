@@ -45,8 +45,14 @@ func waitFor(t *testing.T, c *prosodytest.Client, what string, match func(*xmpp.
 	}
 }
 
-// registerUser registers user through XEP-0077 with the echo network's form.
+// registerUser registers the client's user through XEP-0077 with the echo network's form.
 func registerUser(t *testing.T, c *prosodytest.Client, name string) *xmpp.Element {
+	t.Helper()
+	return registerWith(t, c, "name", name)
+}
+
+// registerWith registers the client's user through XEP-0077, giving value to the form's field.
+func registerWith(t *testing.T, c *prosodytest.Client, field, value string) *xmpp.Element {
 	t.Helper()
 	ctx := ctxT(t)
 	r, err := c.IQ(ctx, "get", gwJID, xmpp.Elem(register.NS, "query"))
@@ -57,10 +63,10 @@ func registerUser(t *testing.T, c *prosodytest.Client, name string) *xmpp.Elemen
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Field("name") == nil {
-		t.Fatalf("registration form has no name field: %s", r)
+	if f.Field(field) == nil {
+		t.Fatalf("registration form has no %s field: %s", field, r)
 	}
-	sub := &form.Form{Type: "submit", Fields: []form.Field{{Var: "name", Values: []string{name}}}}
+	sub := &form.Form{Type: "submit", Fields: []form.Field{{Var: field, Values: []string{value}}}}
 	r, err = c.IQ(ctx, "set", gwJID, xmpp.Elem(register.NS, "query").Add(sub.Element()))
 	if err != nil {
 		t.Fatal(err)

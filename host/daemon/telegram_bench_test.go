@@ -21,7 +21,6 @@ import (
 
 	"github.com/xmppgw/gateway/host/bridge"
 	"github.com/xmppgw/gateway/host/bridge/sim"
-	"github.com/xmppgw/gateway/host/config"
 	"github.com/xmppgw/gateway/host/daemon"
 	"github.com/xmppgw/gateway/host/internal/fakexmpp"
 	"github.com/xmppgw/gateway/host/internal/prosodytest"
@@ -61,46 +60,18 @@ func bulkFixture(b *testing.B, dir string, accounts, contacts int) string {
 // with fixture, against the XEP-0114 server at addr.
 func telegramBenchDaemon(b *testing.B, dir, addr, secret, fixture, extra string) *daemon.Daemon {
 	b.Helper()
-	host, port, _ := strings.Cut(addr, ":")
-	toml := fmt.Sprintf("data_dir = %q\n[log]\nlevel = \"error\"\n[xmpp]\nhost = %q\nport = %s\n[admin]\nlisten = \"\"\n"+
-		"[bridge.telegram]\nbackend = \"sim\"\nfixture = %q\n"+
+	return startBenchDaemon(b, dir, addr, fmt.Sprintf("[bridge.telegram]\nbackend = \"sim\"\nfixture = %q\n"+
 		"[[gateway]]\njid = %q\nsecret = %q\ntype = \"telegram\"\nplugin = %q\nbridges = [\"telegram\"]\n%s",
-		filepath.Join(dir, "data"), host, port, fixture, gwJID, secret, wasmtest.Build(b, "plugins/telegram"), extra)
-	path := filepath.Join(dir, "gateway.toml")
-	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-	d, err := daemon.Start(context.Background(), cfg, daemon.Options{Logger: log, MinBackoff: 10 * time.Millisecond, PluginCacheDir: wasmtest.CacheDir()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return d
+		fixture, gwJID, secret, wasmtest.Build(b, "plugins/telegram"), extra))
 }
 
 // registerPhones writes n registrations with the Telegram form (field phone) into the store of
 // dir, as registerUsers does for the echo plugin.
 func registerPhones(b *testing.B, dir string, n int) {
 	b.Helper()
-	ctx := context.Background()
-	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o700); err != nil {
-		b.Fatal(err)
-	}
-	st, err := store.Open(ctx, store.Options{DSN: filepath.Join(dir, "data", "gateway.db")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	for i := range n {
-		u := store.User{Gateway: gwJID, JID: benchUser(i), Form: []byte(`{"phone":"` + benchPhone(i) + `"}`), State: "active"}
-		if err := st.PutUser(ctx, u); err != nil {
-			b.Fatal(err)
-		}
-	}
+	putUsers(b, dir, n, func(i int) store.User {
+		return store.User{Gateway: gwJID, JID: benchUser(i), Form: []byte(`{"phone":"` + benchPhone(i) + `"}`), State: "active"}
+	})
 }
 
 // isCodePrompt reports whether a stanza is the gateway's question for the login code.

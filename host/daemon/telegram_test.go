@@ -16,7 +16,6 @@ import (
 	"github.com/xmppgw/gateway/host/store"
 	"github.com/xmppgw/gateway/host/xmpp"
 	"github.com/xmppgw/gateway/host/xmpp/disco"
-	"github.com/xmppgw/gateway/host/xmpp/form"
 	"github.com/xmppgw/gateway/host/xmpp/register"
 	"github.com/xmppgw/gateway/host/xmpp/vcard"
 )
@@ -35,24 +34,7 @@ func telegramGateway(t *testing.T, secret string) string {
 // registerPhone registers the client's user with the Telegram plugin's form (field phone).
 func registerPhone(t *testing.T, c *prosodytest.Client, phone string) *xmpp.Element {
 	t.Helper()
-	ctx := ctxT(t)
-	r, err := c.IQ(ctx, "get", gwJID, xmpp.Elem(register.NS, "query"))
-	if err != nil || r.Get("type") != "result" {
-		t.Fatalf("register get: %v %v", r, err)
-	}
-	f, err := form.Parse(r.Child(register.NS, "query").Child(form.NS, "x"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.Field("phone") == nil {
-		t.Fatalf("registration form has no phone field: %s", r)
-	}
-	sub := &form.Form{Type: "submit", Fields: []form.Field{{Var: "phone", Values: []string{phone}}}}
-	r, err = c.IQ(ctx, "set", gwJID, xmpp.Elem(register.NS, "query").Add(sub.Element()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return registerWith(t, c, "phone", phone)
 }
 
 // chatTo sends a chat message with a body.
