@@ -234,8 +234,15 @@ func TestRegisterLoginRosterAndEcho(t *testing.T) {
 	}
 }
 
-// assertUserGone checks that no row of any kind is left for user.
+// assertUserGone checks that no row of any kind is left for user of the echo network.
 func assertUserGone(t *testing.T, d *daemon.Daemon, user string) {
+	t.Helper()
+	assertGone(t, d, user, "eve", "m1")
+}
+
+// assertGone checks that no row of any kind is left for user; contact and msgID name a contact
+// and a message the user had, whose avatar and id mapping must be gone too.
+func assertGone(t *testing.T, d *daemon.Daemon, user, contact, msgID string) {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := d.Store.User(ctx, gwJID, user); !errors.Is(err, store.ErrNotFound) {
@@ -247,10 +254,10 @@ func assertUserGone(t *testing.T, d *daemon.Daemon, user string) {
 	if keys, err := d.Store.KVKeys(ctx, gwJID, user, ""); err != nil || len(keys) != 0 {
 		t.Errorf("plugin storage left: %v %v", keys, err)
 	}
-	if _, _, err := d.Store.Avatar(ctx, gwJID, user, "eve"); !errors.Is(err, store.ErrNotFound) {
+	if _, _, err := d.Store.Avatar(ctx, gwJID, user, contact); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("avatar left: %v", err)
 	}
-	if id, err := d.Store.LegacyMsgID(ctx, gwJID, user, "eve", "m1"); !errors.Is(err, store.ErrNotFound) {
+	if id, err := d.Store.LegacyMsgID(ctx, gwJID, user, contact, msgID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("message id map left: %q %v", id, err)
 	}
 }

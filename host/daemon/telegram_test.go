@@ -2,7 +2,6 @@ package daemon_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 	"github.com/xmppgw/gateway/host/daemon"
 	"github.com/xmppgw/gateway/host/internal/prosodytest"
 	"github.com/xmppgw/gateway/host/internal/wasmtest"
-	"github.com/xmppgw/gateway/host/store"
 	"github.com/xmppgw/gateway/host/xmpp"
 	"github.com/xmppgw/gateway/host/xmpp/disco"
 	"github.com/xmppgw/gateway/host/xmpp/register"
@@ -329,22 +327,7 @@ func TestTelegramJourney(t *testing.T) {
 // Telegram contact's legacy id).
 func assertTelegramUserGone(t *testing.T, d *daemon.Daemon, user string) {
 	t.Helper()
-	ctx := context.Background()
-	if _, err := d.Store.User(ctx, gwJID, user); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("user row left: %v", err)
-	}
-	if cs, err := d.Store.Contacts(ctx, gwJID, user); err != nil || len(cs) != 0 {
-		t.Errorf("%d contacts left (%v)", len(cs), err)
-	}
-	if keys, err := d.Store.KVKeys(ctx, gwJID, user, ""); err != nil || len(keys) != 0 {
-		t.Errorf("plugin storage left: %v %v", keys, err)
-	}
-	if _, _, err := d.Store.Avatar(ctx, gwJID, user, "1001"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("avatar left: %v", err)
-	}
-	if id, err := d.Store.LegacyMsgID(context.Background(), gwJID, user, "1001", "m2"); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("message id map left: %q %v", id, err)
-	}
+	assertGone(t, d, user, "1001", "m2")
 }
 
 // TestTelegramTwoStepLogin: an account with a password: the code, a wrong password (TDLib's
