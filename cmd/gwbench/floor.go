@@ -213,11 +213,13 @@ func (f *floor) echo(u *userState, s *xmpp.Element) {
 	uid, eid := "u-"+n, "e-"+n
 
 	// message_sent: the journal entry is closed, the ids are mapped, the receipt goes out.
+	// As in the gateway, these commit with the next group of writes, without waiting.
+	later := f.st.Later(func(err error) { f.log.Error("store write", "err", err) })
 	if f.journal && id != "" {
-		logErr("journal close", f.st.JournalClose(ctx, f.jid, u.user, id))
+		later.JournalClose(f.jid, u.user, id)
 	}
 	if !f.noStore {
-		logErr("put msg id", f.st.PutMsgID(ctx, f.jid, u.user, local, id, uid))
+		later.PutMsgID(f.jid, u.user, local, id, uid)
 	}
 	if receipt {
 		f.out.send(ctx, xmpp.Elem(xmpp.NSComponent, xmpp.KindMessage, "type", "chat", "from", puppet, "to", u.user, "id", f.newMessageID(u)).
@@ -249,7 +251,7 @@ func (f *floor) echo(u *userState, s *xmpp.Element) {
 		Add(xmpp.Elem(xmpp.NSComponent, "body").WithText("echo: "+text), xmpp.Elem(nsMarkers, "markable"),
 			xmpp.Elem(nsStanzaID, "stanza-id", "id", xid, "by", u.user))
 	if !f.noStore {
-		logErr("put msg id", f.st.PutMsgID(ctx, f.jid, u.user, local, xid, eid))
+		later.PutMsgID(f.jid, u.user, local, xid, eid)
 	}
 	f.out.send(ctx, m)
 	if full && !f.noStore {
@@ -357,9 +359,7 @@ func (o *floorOutbox) ping(ctx context.Context) {
 		more := o.sent > o.acked
 		o.mu.Unlock()
 		if ok {
-			if err := o.f.st.Ack(context.WithoutCancel(ctx), o.f.jid, upto); err != nil {
-				o.f.log.Error("outbox: ack", "err", err)
-			}
+			o.f.st.Later(func(err error) { o.f.log.Error("outbox: ack", "err", err) }).Ack(o.f.jid, upto)
 			if more {
 				o.ping(ctx)
 			}

@@ -85,6 +85,7 @@ func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err e
 		return nil, fmt.Errorf("open store: %w", err)
 	}
 	d.Store = st
+	d.Metrics.WatchStore(func() (int64, int64) { s := st.Stats(); return s.Writes, s.Commits })
 
 	d.Bridges = map[string]bridge.Backend{}
 	for name, bc := range cfg.Bridges {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -186,6 +187,12 @@ func TestRegisterLoginRosterAndEcho(t *testing.T) {
 	})
 	if !gotReceipt || !gotTyping {
 		t.Errorf("before the echo: receipt %v, typing %v", gotReceipt, gotTyping)
+	}
+	// The message path's writes (journal, id mappings, outbox) show in /metrics.
+	writes, _ := strconv.Atoi(metric(t, d, "gateway_store_writes_total"))
+	commits, _ := strconv.Atoi(metric(t, d, "gateway_store_commits_total"))
+	if writes < 4 || commits < 1 || commits > writes {
+		t.Errorf("store metrics: %d writes, %d commits", writes, commits)
 	}
 
 	// A message the network refuses comes back as an error on that message.

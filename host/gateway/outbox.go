@@ -176,9 +176,7 @@ func (o *outbox) ping(ctx context.Context) {
 		more := o.sent > o.acked
 		o.mu.Unlock()
 		if ok {
-			if err := o.st.Ack(context.WithoutCancel(ctx), o.g.opts.JID, upto); err != nil {
-				o.g.log.Error("outbox: ack", "err", err)
-			}
+			o.st.Later(o.ackFailed).Ack(o.g.opts.JID, upto)
 			o.release()
 		}
 		if more && ok {
@@ -186,6 +184,8 @@ func (o *outbox) ping(ctx context.Context) {
 		}
 	})
 }
+
+func (o *outbox) ackFailed(err error) { o.g.log.Error("outbox: ack", "err", err) }
 
 // release wakes Flush callers once nothing is unconfirmed.
 func (o *outbox) release() {

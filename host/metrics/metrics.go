@@ -52,6 +52,20 @@ func New() *Set {
 	return s
 }
 
+// WatchStore exports the store's write counts, read from stats at each scrape.
+func (s *Set) WatchStore(stats func() (writes, commits int64)) {
+	s.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gateway_store_writes_total",
+			Help: "Writes of the message path (id mappings, journal, outbox) queued to the store.",
+		}, func() float64 { w, _ := stats(); return float64(w) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "gateway_store_commits_total",
+			Help: "Store transactions that committed those writes (several writes share one under load).",
+		}, func() float64 { _, c := stats(); return float64(c) }),
+	)
+}
+
 // Gateway is the metrics of one gateway (one component), with its label bound, so that hot paths
 // do not look up label values.
 type Gateway struct {

@@ -94,6 +94,7 @@ type Manager struct {
 	link    Link
 	rt      Runtime
 	st      *store.Store
+	later   store.Later // writes that need not be durable before the session goes on
 	log     *slog.Logger
 	info    abi.InitReply
 	baseCtx context.Context
@@ -143,6 +144,7 @@ func NewManager(ctx context.Context, cfg Config, link Link, rt Runtime, st *stor
 	}
 	m := &Manager{cfg: cfg, link: link, rt: rt, st: st, info: info, baseCtx: ctx,
 		log: cfg.Logger.With("gateway", cfg.JID), sessions: map[string]*Session{}}
+	m.later = st.Later(func(err error) { m.log.Error("store write", "err", err) })
 	if cfg.AllowRegex != "" {
 		re, err := regexp.Compile(cfg.AllowRegex)
 		if err != nil {

@@ -120,9 +120,8 @@ func (s *Session) fromContact(meta abi.MsgMeta, id string, fill func(*xmpp.Eleme
 	fill(m, c)
 	if id != "" {
 		m.Add(xmpp.Elem(nsStanzaID, "stanza-id", "id", xid, "by", s.user))
-		if err := s.m.st.PutMsgID(s.ctx, s.m.cfg.JID, s.user, c.LegacyID, xid, id); err != nil {
-			s.log.Error("store message id", "err", err)
-		}
+		// Committed no later than the outbox's copy of m, which is queued after it.
+		s.m.later.PutMsgID(s.m.cfg.JID, s.user, c.LegacyID, xid, id)
 	}
 	if meta.When > 0 {
 		m.Add(xmpp.Elem(nsDelay, "delay", "from", s.m.cfg.JID,
@@ -290,9 +289,7 @@ func (s *Session) closeMessage(id string) {
 		return
 	}
 	delete(s.pending(), id)
-	if err := s.m.st.JournalClose(s.ctx, s.m.cfg.JID, s.user, id); err != nil {
-		s.log.Error("close a journalled message", "id", id, "err", err)
-	}
+	s.m.later.JournalClose(s.m.cfg.JID, s.user, id)
 }
 
 // replayJournal hands the plugin again the user's messages that had no verdict when the
@@ -331,9 +328,7 @@ func (s *Session) messageSent(r abi.MessageSent) ([]byte, error) {
 	}
 	s.closeMessage(r.ID)
 	if r.LegacyID != "" {
-		if err := s.m.st.PutMsgID(s.ctx, s.m.cfg.JID, s.user, sm.legacyID, r.ID, r.LegacyID); err != nil {
-			s.log.Error("store message id", "err", err)
-		}
+		s.m.later.PutMsgID(s.m.cfg.JID, s.user, sm.legacyID, r.ID, r.LegacyID)
 	}
 	if sm.receipt {
 		s.m.send(xmpp.Elem(xmpp.NSComponent, xmpp.KindMessage, "type", "chat", "from", sm.to, "to", s.user, "id", s.newMessageID()).

@@ -14,16 +14,26 @@ import (
 // mapping replaces any earlier one that shares either id. Putting the same
 // pair again is a no-op.
 func (s *Store) PutMsgID(ctx context.Context, gw, jid, chat, xmppID, legacyID string) error {
-	if _, err := s.putMsg.ExecContext(ctx, gw, jid, chat, xmppID, legacyID, now()); err != nil {
+	if err := s.w.write(ctx, jid, s.putMsgOp(gw, jid, chat, xmppID, legacyID)); err != nil {
 		return fmt.Errorf("store: put msg id %s: %w", jid, err)
 	}
 	return nil
+}
+
+func (s *Store) putMsgOp(gw, jid, chat, xmppID, legacyID string) func(context.Context, *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.putMsg).ExecContext(ctx, gw, jid, chat, xmppID, legacyID, now())
+		return err
+	}
 }
 
 // LegacyMsgID returns the legacy message id mapped to xmppID in chat of
 // user jid of gateway gw, or an error wrapping ErrNotFound.
 func (s *Store) LegacyMsgID(ctx context.Context, gw, jid, chat, xmppID string) (string, error) {
 	var id string
+	if err := s.w.barrier(ctx, jid); err != nil {
+		return "", fmt.Errorf("store: legacy msg id %s: %w", jid, err)
+	}
 	if err := s.legacyMsg.QueryRowContext(ctx, gw, jid, chat, xmppID).Scan(&id); err != nil {
 		return "", fmt.Errorf("store: legacy msg id %s: %w", jid, notFound(err))
 	}
@@ -34,6 +44,9 @@ func (s *Store) LegacyMsgID(ctx context.Context, gw, jid, chat, xmppID string) (
 // jid of gateway gw, or an error wrapping ErrNotFound.
 func (s *Store) XMPPMsgID(ctx context.Context, gw, jid, chat, legacyID string) (string, error) {
 	var id string
+	if err := s.w.barrier(ctx, jid); err != nil {
+		return "", fmt.Errorf("store: xmpp msg id %s: %w", jid, err)
+	}
 	if err := s.xmppMsg.QueryRowContext(ctx, gw, jid, chat, legacyID).Scan(&id); err != nil {
 		return "", fmt.Errorf("store: xmpp msg id %s: %w", jid, notFound(err))
 	}
@@ -59,21 +72,11 @@ type OutItem struct {
 // sequence number. Sequence numbers grow in commit order: a reader that
 // pages with Pending(afterSeq) never misses a row.
 func (s *Store) Enqueue(ctx context.Context, gw, jid, stanzaID, payload string) (int64, error) {
-	var seq int64
-	if s.dialect == postgresDialect {
-		if err := s.enqueue.QueryRowContext(ctx, gw, jid, stanzaID, payload, now()).Scan(&seq); err != nil {
-			return 0, fmt.Errorf("store: enqueue %s: %w", jid, err)
-		}
-		return seq, nil
+	items := []OutItem{{JID: jid, StanzaID: stanzaID, Payload: payload}}
+	if err := s.EnqueueBatch(ctx, gw, items); err != nil {
+		return 0, err
 	}
-	res, err := s.enqueue.ExecContext(ctx, gw, jid, stanzaID, payload, now())
-	if err == nil {
-		seq, err = res.LastInsertId()
-	}
-	if err != nil {
-		return 0, fmt.Errorf("store: enqueue %s: %w", jid, err)
-	}
-	return seq, nil
+	return items[0].Seq, nil
 }
 
 // EnqueueBatch appends several outbound stanzas of gateway gw in one transaction, in order,
@@ -82,29 +85,29 @@ func (s *Store) EnqueueBatch(ctx context.Context, gw string, items []OutItem) er
 	if len(items) == 0 {
 		return nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: enqueue batch: %w", err)
-	}
-	defer tx.Rollback()
-	st := tx.StmtContext(ctx, s.enqueue)
 	at := now()
-	for i := range items {
-		it := &items[i]
-		if s.dialect == postgresDialect {
-			err = st.QueryRowContext(ctx, gw, it.JID, it.StanzaID, it.Payload, at).Scan(&it.Seq)
-		} else {
-			var res sql.Result
-			if res, err = st.ExecContext(ctx, gw, it.JID, it.StanzaID, it.Payload, at); err == nil {
+	err := s.w.write(ctx, "", func(ctx context.Context, tx *sql.Tx) error {
+		st := tx.StmtContext(ctx, s.enqueue)
+		for i := range items {
+			it := &items[i]
+			if s.dialect == postgresDialect {
+				if err := st.QueryRowContext(ctx, gw, it.JID, it.StanzaID, it.Payload, at).Scan(&it.Seq); err != nil {
+					return err
+				}
+				continue
+			}
+			res, err := st.ExecContext(ctx, gw, it.JID, it.StanzaID, it.Payload, at)
+			if err == nil {
 				it.Seq, err = res.LastInsertId()
 			}
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return fmt.Errorf("store: enqueue batch: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: enqueue batch: %w", err)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: enqueue %s: %w", gw, err)
 	}
 	return nil
 }
@@ -117,6 +120,9 @@ func (s *Store) Pending(ctx context.Context, gw string, afterSeq int64, limit in
 	if limit <= 0 || limit > 1<<31-1 {
 		limit = 1<<31 - 1
 		n = 16
+	}
+	if err := s.w.barrier(ctx, ""); err != nil {
+		return nil, fmt.Errorf("store: pending %s: %w", gw, err)
 	}
 	rows, err := s.pending.QueryContext(ctx, gw, afterSeq, limit)
 	if err != nil {
@@ -142,10 +148,17 @@ func (s *Store) Pending(ctx context.Context, gw string, afterSeq int64, limit in
 // Ack removes every queued stanza of gateway gw with a sequence number up
 // to and including uptoSeq, once they have been delivered.
 func (s *Store) Ack(ctx context.Context, gw string, uptoSeq int64) error {
-	if _, err := s.ack.ExecContext(ctx, gw, uptoSeq); err != nil {
+	if err := s.w.write(ctx, "", s.ackOp(gw, uptoSeq)); err != nil {
 		return fmt.Errorf("store: ack %s: %w", gw, err)
 	}
 	return nil
+}
+
+func (s *Store) ackOp(gw string, uptoSeq int64) func(context.Context, *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.ack).ExecContext(ctx, gw, uptoSeq)
+		return err
+	}
 }
 
 // JournalItem is one inbound message of a user not yet confirmed by the
@@ -164,7 +177,11 @@ type JournalItem struct {
 // gateway dies before confirming it. Opening an id that is already open is
 // a no-op (the first payload is kept).
 func (s *Store) JournalOpen(ctx context.Context, gw, jid, id, payload string) error {
-	if _, err := s.jOpen.ExecContext(ctx, gw, jid, id, payload, now()); err != nil {
+	at := now()
+	if err := s.w.write(ctx, jid, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.jOpen).ExecContext(ctx, gw, jid, id, payload, at)
+		return err
+	}); err != nil {
 		return fmt.Errorf("store: journal open %s: %w", jid, err)
 	}
 	return nil
@@ -174,15 +191,25 @@ func (s *Store) JournalOpen(ctx context.Context, gw, jid, id, payload string) er
 // plugin, removing it from the journal. Closing an unknown id is not an
 // error.
 func (s *Store) JournalClose(ctx context.Context, gw, jid, id string) error {
-	if _, err := s.jClose.ExecContext(ctx, gw, jid, id); err != nil {
+	if err := s.w.write(ctx, jid, s.journalCloseOp(gw, jid, id)); err != nil {
 		return fmt.Errorf("store: journal close %s: %w", jid, err)
 	}
 	return nil
 }
 
+func (s *Store) journalCloseOp(gw, jid, id string) func(context.Context, *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.jClose).ExecContext(ctx, gw, jid, id)
+		return err
+	}
+}
+
 // JournalPending returns the open journal entries of user jid of gateway gw
 // in arrival order, for replay after a restart.
 func (s *Store) JournalPending(ctx context.Context, gw, jid string) ([]JournalItem, error) {
+	if err := s.w.barrier(ctx, jid); err != nil {
+		return nil, fmt.Errorf("store: journal pending %s: %w", jid, err)
+	}
 	rows, err := s.jPending.QueryContext(ctx, gw, jid)
 	if err != nil {
 		return nil, fmt.Errorf("store: journal pending %s: %w", jid, err)

@@ -92,6 +92,9 @@ type Store struct {
 	// deleteUser holds one DELETE per user-keyed table, run in one
 	// transaction by DeleteUser.
 	deleteUser []string
+
+	// w commits the message path's writes in groups.
+	w *writer
 }
 
 // Open connects to the database described by o, checks that it answers and
@@ -127,6 +130,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	s.w = newWriter(s)
 	if err := s.prepare(ctx); err != nil {
 		s.Close()
 		return nil, err
@@ -192,6 +196,9 @@ func openPostgres(dsn string) (*sql.DB, error) {
 // Close releases the prepared statements and the database connections.
 // The Store must not be used afterwards.
 func (s *Store) Close() error {
+	if s.w != nil {
+		s.w.close()
+	}
 	for _, st := range s.stmts {
 		st.Close()
 	}

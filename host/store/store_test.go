@@ -56,6 +56,10 @@ func TestStore(t *testing.T) {
 		{"DeleteUser", testDeleteUser},
 		{"ConcurrentWriters", testConcurrentWriters},
 		{"ConcurrentQuota", testConcurrentQuota},
+		{"Later", testLater},
+		{"GroupCommit", testGroupCommit},
+		{"GroupFailure", testGroupFailure},
+		{"CloseCommitsLater", testCloseCommitsLater},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -108,17 +109,16 @@ func (s *Store) Users(ctx context.Context, gw string) ([]User, error) {
 // transaction, so unregistering leaves nothing behind. Deleting a user that
 // does not exist is not an error (leftover rows are still removed).
 func (s *Store) DeleteUser(ctx context.Context, gw, jid string) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: delete user %s: %w", jid, err)
-	}
-	defer tx.Rollback()
-	for _, q := range s.deleteUser {
-		if _, err := tx.ExecContext(ctx, q, gw, jid); err != nil {
-			return fmt.Errorf("store: delete user %s: %w", jid, err)
+	// Through the writer, so no queued write of the user's lands after the wipe.
+	err := s.w.write(ctx, jid, func(ctx context.Context, tx *sql.Tx) error {
+		for _, q := range s.deleteUser {
+			if _, err := tx.ExecContext(ctx, q, gw, jid); err != nil {
+				return err
+			}
 		}
-	}
-	if err := tx.Commit(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("store: delete user %s: %w", jid, err)
 	}
 	return nil
