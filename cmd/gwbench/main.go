@@ -433,7 +433,7 @@ func startTarget(ctx context.Context, o *options, srv *xmppServer, dir, kind str
 	var cmd *exec.Cmd
 	var profile string
 	env := os.Environ()
-	ready := func() error { return nil }
+	var ready func() error
 	switch kind {
 	case "floor", "floor-bare":
 		readyFile := filepath.Join(tdir, "ready")

@@ -69,11 +69,8 @@ func buildGuest(cache, src string) (string, error) {
 	}
 	tmp.Close()
 	defer os.Remove(tmp.Name())
-	goBin := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goBin); err != nil {
-		goBin = "go"
-	}
-	cmd := exec.Command(goBin, "build", "-buildmode=c-shared", "-o", tmp.Name(), "./"+src)
+	// go test puts the running toolchain's bin folder first in PATH.
+	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", tmp.Name(), "./"+src)
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("%v: %s", err, b)

@@ -20,9 +20,6 @@ type rosterItem struct {
 	subscription string
 }
 
-// maxPushItems bounds the items of one privileged roster push.
-const maxPushItems = 1
-
 // fetchUserRoster reads the user's real roster (XEP-0356), so that only changes are pushed. The
 // answer is applied on the actor; until it arrives nothing is pushed.
 func (s *Session) fetchUserRoster() {

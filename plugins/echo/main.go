@@ -152,8 +152,10 @@ func (e *session) OnValidate(request string, values abi.Values) error {
 	name := strings.TrimSpace(values["name"])
 	switch {
 	case name == "":
+		//lint:ignore ST1005 shown to the user as a sentence
 		return errors.New(errEmptyName)
 	case utf8.RuneCountInString(name) > maxNameRunes:
+		//lint:ignore ST1005 shown to the user as a sentence
 		return errors.New(errLongName)
 	}
 	return nil
