@@ -203,6 +203,13 @@ func TestRegisterLoginRosterAndEcho(t *testing.T) {
 	if !strings.Contains(e.String(), "refuses this message") {
 		t.Errorf("error text: %s", e)
 	}
+	// So does a correction the network refuses, by the correction's id.
+	_ = alice.Send(ctx, xmpp.Elem("jabber:client", "message", "type", "chat", "id", "m1-fix", "to", "eve@"+gwJID).
+		Add(xmpp.Elem("jabber:client", "body").WithText("fail"), xmpp.Elem("urn:xmpp:message-correct:0", "replace", "id", "m1")))
+	e = waitFor(t, alice, "error on m1-fix", func(e *xmpp.Element) bool { return e.Get("id") == "m1-fix" && e.Get("type") == "error" })
+	if !strings.Contains(e.String(), "refused the correction: the echo network refuses this message") {
+		t.Errorf("correction error text: %s", e)
+	}
 
 	// Unknown puppets are still contacts on the echo network; invalid JIDs get item-not-found.
 	_ = alice.Send(ctx, xmpp.Elem("jabber:client", "message", "type", "chat", "id", "m3", "to", `bad\5cname@`+gwJID).

@@ -270,6 +270,9 @@ func (s *Session) userAction(st *xmpp.Element, c *roster.Contact, ev abi.EventTy
 			s.log.Error("journal a message", "id", id, "err", err)
 		}
 	}
+	if !tracked && id != "" {
+		s.actions.add(id, st)
+	}
 	status, _, err := s.deliver(ev, chat, payload)
 	switch {
 	case err != nil:
@@ -339,14 +342,63 @@ func (s *Session) messageSent(r abi.MessageSent) ([]byte, error) {
 }
 
 func (s *Session) messageFailed(r abi.MessageFailed) ([]byte, error) {
-	sm := s.pending()[r.ID]
-	if sm == nil {
+	st, what := s.actions.take(r.ID), "the "
+	switch {
+	case st != nil:
+		what += actionKind(st)
+	case s.pending()[r.ID] != nil:
+		st, what = s.pending()[r.ID].stanza, "the message"
+		s.closeMessage(r.ID)
+	default:
 		return nil, abi.Errorf(abi.CodeNotFound, "no message %q awaiting confirmation", r.ID)
 	}
-	s.closeMessage(r.ID)
-	s.m.send(xmpp.ErrorReply(sm.stanza, &xmpp.StanzaError{Type: xmpp.ErrTypeCancel, Condition: "not-acceptable",
-		Text: s.m.cfg.Name + " refused the message: " + r.Error}))
+	s.m.send(xmpp.ErrorReply(st, &xmpp.StanzaError{Type: xmpp.ErrTypeCancel, Condition: "not-acceptable",
+		Text: s.m.cfg.Name + " refused " + what + ": " + r.Error}))
 	return empty, nil
+}
+
+// actionKind names what a stanza of the user's does, for error texts.
+func actionKind(st *xmpp.Element) string {
+	switch {
+	case st.Child(nsReactions, "reactions") != nil:
+		return "reaction"
+	case st.Child(nsRetract, "retract") != nil:
+		return "retraction"
+	case st.Child(nsCorrect, "replace") != nil:
+		return "correction"
+	}
+	return "message"
+}
+
+// maxRecentActions bounds the corrections, retractions and reactions a session remembers for a
+// late message.failed: the network's answer to one usually comes within seconds.
+const maxRecentActions = 64
+
+// recentActions remembers the user's latest corrections, retractions and reactions by id, so
+// that the plugin can still fail one after its event (message.failed). They are not journalled:
+// the plugin does not confirm them with message.sent.
+type recentActions struct {
+	byID  map[string]*xmpp.Element
+	order []string // oldest first
+}
+
+func (r *recentActions) add(id string, st *xmpp.Element) {
+	if r.byID == nil {
+		r.byID = map[string]*xmpp.Element{}
+	}
+	if len(r.order) >= maxRecentActions {
+		delete(r.byID, r.order[0])
+		r.order = append(r.order[:0], r.order[1:]...)
+	}
+	r.byID[id] = st
+	r.order = append(r.order, id)
+}
+
+// take returns and forgets the stanza with id, or nil.
+func (r *recentActions) take(id string) *xmpp.Element {
+	st := r.byID[id]
+	delete(r.byID, id)
+	return st
 }
 
 // stripFallback removes the fallback text (XEP-0428) for ns from body.

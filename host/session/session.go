@@ -64,6 +64,7 @@ type Session struct {
 	userRoster map[string]rosterItem // the user's real roster, when privileged; nil = unknown
 	nextReq    int
 	sent       map[string]*sentMessage // the user's messages awaiting message.sent/failed
+	actions    recentActions           // the user's latest corrections, retractions and reactions
 	bridges    map[string]*bridgeConn  // open bridge clients by bridge name
 }
 

@@ -20,7 +20,8 @@
 //     a file (contact.file) with the caption "echo: file"; a failed download is answered
 //     "echo: could not fetch <url>: <reason>".
 //   - plain only answers "echo: <text>": no typing, no markers, no corrections.
-//   - the text "fail" is refused with "the echo network refuses this message".
+//   - the text "fail" is refused with "the echo network refuses this message"; so is a correction
+//     to "fail", after its event (message.failed with the correction's id).
 //   - search finds a roster contact by id or name.
 //   - [gateway.config] contacts = N adds N generated contacts (c0, c1, ..., online) to every
 //     roster, for benchmarks of large rosters.
@@ -322,6 +323,9 @@ func (e *session) reply(uid abi.LegacyMsgID) (abi.LegacyMsgID, bool, error) {
 }
 
 func (e *session) OnCorrect(c *gateway.Contact, m abi.Correct) error {
+	if m.Text == "fail" {
+		return e.s.MessageFailed(m.ID, errRefused)
+	}
 	if c.ID() == "plain" {
 		return nil
 	}
