@@ -630,3 +630,59 @@ func TestRestoredOnSameInstance(t *testing.T) {
 		t.Errorf("callback ran %v, %d handlers", ran, len(p.handlers))
 	}
 }
+
+// inputSession records answers to prompts; expiring also sees expired prompts.
+type inputSession struct {
+	gateway.BaseSession
+	got []string
+}
+
+func (s *inputSession) OnInput(prompt, text string) error {
+	s.got = append(s.got, "input "+prompt+"="+text)
+	return nil
+}
+
+type expiringSession struct{ inputSession }
+
+func (s *expiringSession) OnInputExpired(prompt string) error {
+	s.got = append(s.got, "expired "+prompt)
+	return nil
+}
+
+func TestInputExpired(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		handler interface {
+			gateway.SessionHandler
+			answers() []string
+		}
+		want []string
+	}{
+		{"without the hook an expired prompt is an empty answer", &inputSession{}, []string{"input code=12345", "input code="}},
+		{"with the hook", &expiringSession{}, []string{"input code=12345", "expired code"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := sdktest.New(t, &handlerPlugin{h: tc.handler})
+			s := h.Session("a@example.org")
+			if res := s.Input("code", "12345"); res.Status != abi.StatusOK {
+				t.Fatalf("input: %+v", res)
+			}
+			if res := s.InputExpired("code"); res.Status != abi.StatusOK {
+				t.Fatalf("expired: %+v", res)
+			}
+			if got := tc.handler.answers(); !slices.Equal(got, tc.want) {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func (s *inputSession) answers() []string { return s.got }
+
+// handlerPlugin gives every session the same handler.
+type handlerPlugin struct{ h gateway.SessionHandler }
+
+func (handlerPlugin) Init(gateway.Config) (abi.InitReply, error) {
+	return abi.InitReply{Name: "Test"}, nil
+}
+func (p *handlerPlugin) NewSession(*gateway.Session) gateway.SessionHandler { return p.h }

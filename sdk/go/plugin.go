@@ -73,7 +73,9 @@ type SessionHandler interface {
 	// OnUnregister: the user removed their registration. Log out on the network and forget the
 	// account. The session is dropped after; the host deletes what it holds for the user.
 	OnUnregister() error
-	// OnInput is the user's answer to Session.Prompt(prompt, ...).
+	// OnInput is the user's answer to Session.Prompt(prompt, ...). A prompt the user left
+	// unanswered past the gateway's timeout goes to InputExpiredHandler if the session
+	// implements it, else here with an empty text.
 	OnInput(prompt, text string) error
 	// OnFill builds the roster at login: call Session.Contact for each contact (and set what
 	// is known of it), now or as the network reports them. Default: nothing.
@@ -128,6 +130,12 @@ type LegacyIDMapper interface {
 // given at call time.
 type Restorer interface {
 	OnRestored() error
+}
+
+// InputExpiredHandler is told that the user did not answer Session.Prompt(prompt, ...) in
+// time; the host has already told the user that the question expired.
+type InputExpiredHandler interface {
+	OnInputExpired(prompt string) error
 }
 
 // BridgeEventHandler receives what a bridge reports by itself (a TDLib update).

@@ -227,6 +227,9 @@ func (s *Session) dispatch(typ abi.EventType, env *wire.Envelope) (abi.Status, e
 		if err := wire.UnmarshalEvent(p, &in); err != nil {
 			return bad(err)
 		}
+		if x, ok := h.(InputExpiredHandler); ok && in.Expired {
+			return status(x.OnInputExpired(in.Prompt))
+		}
 		return status(h.OnInput(in.Prompt, in.Text))
 	case abi.EventValidate:
 		var in abi.Validate

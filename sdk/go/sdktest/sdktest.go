@@ -597,6 +597,11 @@ func (s *Session) Input(prompt, text string) Result {
 	return s.Send(abi.EventInput, nil, abi.Input{Prompt: prompt, Text: text})
 }
 
+// InputExpired sends session.input for a prompt the user did not answer in time.
+func (s *Session) InputExpired(prompt string) Result {
+	return s.Send(abi.EventInput, nil, abi.Input{Prompt: prompt, Expired: true})
+}
+
 func (s *Session) request() string { s.seq++; return "r" + strconv.Itoa(s.seq) }
 
 // Validate sends registration.validate (with a fresh request id).

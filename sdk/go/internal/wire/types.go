@@ -257,6 +257,8 @@ func decodeKnown(d *Decoder, v any) bool {
 				v.Prompt = d.Str()
 			case "text":
 				v.Text = d.Str()
+			case "expired":
+				v.Expired = d.Bool()
 			default:
 				d.Skip()
 			}

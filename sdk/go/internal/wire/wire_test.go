@@ -43,6 +43,7 @@ var decodeCases = []struct {
 	{&abi.FileFetched{}, `{"token":"f1","file":null,"error":{"code":"forbidden","message":"no"}}`},
 	{&abi.Login{}, `{"registration":{"name":"Romeo","phone":"+1"}}`},
 	{&abi.Input{}, `{"prompt":"code","text":"12345"}`},
+	{&abi.Input{}, `{"prompt":"code","text":"","expired":true}`},
 	{&abi.Validate{}, `{"request":"r1","values":{"name":"x"}}`},
 	{&abi.Search{}, `{"request":"r1","query":"Eve Echo"}`},
 	{&abi.JIDToLegacy{}, `{"username":"eve"}`},
