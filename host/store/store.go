@@ -46,6 +46,11 @@ var ErrQuota = errors.New("kv quota exceeded")
 // upgraded instead.
 var ErrSchemaTooNew = errors.New("database schema is newer than this gateway")
 
+// ErrInUse is returned (wrapped; test with errors.Is) by Open when another
+// process holds the SQLite file: a gateway owns its SQLite database while it
+// runs, so two gateways cannot both serve the same users from one file.
+var ErrInUse = errors.New("database file in use by another process (one gateway per SQLite file; PostgreSQL can be shared)")
+
 // Driver names accepted in Options.Driver.
 const (
 	// DriverSQLite selects the embedded SQLite backend (the default).
@@ -124,11 +129,11 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.db = db
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("store: connect: %w", err)
+		return nil, fmt.Errorf("store: connect: %w", s.inUse(err))
 	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
-		return nil, err
+		return nil, s.inUse(err)
 	}
 	s.w = newWriter(s)
 	if err := s.prepare(ctx); err != nil {
@@ -153,11 +158,14 @@ func openSQLite(path string) (*sql.DB, error) {
 	// mistaken for the parameter list. The pragmas run on every new
 	// connection. synchronous=NORMAL is durable across process crashes in
 	// WAL mode; a power loss may lose the last transactions but never
-	// corrupts the database. _txlock=immediate takes the write lock at BEGIN,
-	// so a transaction never fails half-way with SQLITE_BUSY when another
-	// process shares the file.
+	// corrupts the database. The gateway owns the file while it runs
+	// (locking_mode EXCLUSIVE): no lock and unlock system calls per
+	// transaction, no shared-memory index, and a second process gets
+	// ErrInUse after the busy timeout instead of serving the same users.
+	// _txlock=immediate takes the write lock at BEGIN.
 	dsn := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String() +
-		"?_pragma=busy_timeout(10000)" +
+		"?_pragma=busy_timeout(2000)" +
+		"&_pragma=locking_mode(EXCLUSIVE)" +
 		"&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(NORMAL)" +
 		"&_pragma=foreign_keys(1)" +
@@ -175,6 +183,18 @@ func openSQLite(path string) (*sql.DB, error) {
 	db.SetConnMaxIdleTime(0)
 	return db, nil
 }
+
+// inUse adds ErrInUse to a SQLite "busy" error: another process holds the file.
+func (s *Store) inUse(err error) error {
+	var coded interface{ Code() int }
+	if s.dialect == sqliteDialect && errors.As(err, &coded) && coded.Code()&0xff == sqliteBusy {
+		return fmt.Errorf("%w: %w", ErrInUse, err)
+	}
+	return err
+}
+
+// sqliteBusy is SQLITE_BUSY, the primary result code of a locked file.
+const sqliteBusy = 5
 
 func openPostgres(dsn string) (*sql.DB, error) {
 	if dsn == "" {

@@ -164,7 +164,8 @@ func testMigrations(t *testing.T, o Options) {
 
 	// Reopening applies nothing again and keeps the data.
 	for range 2 {
-		s := openT(t, o)
+		s, err := Open(ctx, o)
+		must(t, err)
 		v2, err := s.SchemaVersion(ctx)
 		must(t, err)
 		if v2 != v {
@@ -178,11 +179,13 @@ func testMigrations(t *testing.T, o Options) {
 		if _, err := s.User(ctx, gw, "a@x"); err != nil {
 			t.Fatalf("data lost on reopen: %v", err)
 		}
+		must(t, s.Close())
 	}
 }
 
 // testConcurrentOpen starts several migrators on one empty database at
-// once: each migration must be applied exactly once.
+// once: each migration must be applied exactly once. A SQLite file belongs to
+// one of them; the others get ErrInUse.
 func testConcurrentOpen(t *testing.T, o Options) {
 	ctx := context.Background()
 	const n = 4
@@ -193,11 +196,31 @@ func testConcurrentOpen(t *testing.T, o Options) {
 		wg.Go(func() { stores[i], errs[i] = Open(ctx, o) })
 	}
 	wg.Wait()
-	for i := range n {
-		if errs[i] != nil {
-			t.Fatalf("Open %d: %v", i, errs[i])
+	if o.Driver == DriverSQLite {
+		// One process owns a SQLite file: one Open wins, the others are told why they lost.
+		winner := -1
+		for i := range n {
+			switch {
+			case errs[i] == nil && winner < 0:
+				winner = i
+			case errs[i] == nil:
+				t.Fatalf("Open %d and %d both own the file", winner, i)
+			case !errors.Is(errs[i], ErrInUse):
+				t.Fatalf("Open %d: %v, want ErrInUse", i, errs[i])
+			}
 		}
-		defer stores[i].Close()
+		if winner < 0 {
+			t.Fatalf("no Open won: %v", errs)
+		}
+		must(t, stores[winner].Close())
+		stores[0] = openT(t, o) // free again once the owner closed it
+	} else {
+		for i := range n {
+			if errs[i] != nil {
+				t.Fatalf("Open %d: %v", i, errs[i])
+			}
+			defer stores[i].Close()
+		}
 	}
 	var rows int
 	must(t, stores[0].db.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&rows))
