@@ -107,7 +107,10 @@ type Store struct {
 // use. For SQLite it creates the parent directory, enables WAL, a busy
 // timeout and foreign keys, and uses a single connection so that writers
 // never contend (no SQLITE_BUSY inside the process).
-func Open(ctx context.Context, o Options) (*Store, error) {
+func Open(ctx context.Context, o Options) (*Store, error) { return open(ctx, o, migrations) }
+
+// open is Open applying only the given migration steps (tests upgrade from older schemas).
+func open(ctx context.Context, o Options, steps []migration) (*Store, error) {
 	var (
 		s   = &Store{}
 		db  *sql.DB
@@ -131,7 +134,7 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: connect: %w", s.inUse(err))
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, steps); err != nil {
 		db.Close()
 		return nil, s.inUse(err)
 	}

@@ -60,6 +60,7 @@ func TestStore(t *testing.T) {
 		{"GroupCommit", testGroupCommit},
 		{"GroupFailure", testGroupFailure},
 		{"CloseCommitsLater", testCloseCommitsLater},
+		{"UpgradeJournal", testUpgradeJournal},
 	}
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -1011,5 +1012,47 @@ func TestOpenErrors(t *testing.T) {
 				t.Fatalf("error leaks the password: %v", err)
 			}
 		})
+	}
+}
+
+// testUpgradeJournal upgrades a database with open journal entries and queued stanzas from
+// schema 3: nothing is lost and the order is kept.
+func testUpgradeJournal(t *testing.T, o Options) {
+	ctx := context.Background()
+	s, err := open(ctx, o, migrations[:3])
+	must(t, err)
+	for _, id := range []string{"m3", "m1", "m2"} {
+		must(t, s.JournalOpen(ctx, gw, "a@x", id, "<message id='"+id+"'/>"))
+	}
+	seq, err := s.Enqueue(ctx, gw, "a@x", "o1", "<message id='o1'/>")
+	must(t, err)
+	must(t, s.Close())
+
+	s = openT(t, o)
+	items, err := s.JournalPending(ctx, gw, "a@x")
+	must(t, err)
+	var ids []string
+	for _, it := range items {
+		ids = append(ids, it.StanzaID)
+	}
+	if !slices.Equal(ids, []string{"m3", "m1", "m2"}) {
+		t.Fatalf("journal after upgrade: %v", ids)
+	}
+	must(t, s.JournalOpen(ctx, gw, "a@x", "m4", "<message id='m4'/>"))
+	must(t, s.JournalClose(ctx, gw, "a@x", "m1"))
+	items, err = s.JournalPending(ctx, gw, "a@x")
+	must(t, err)
+	if len(items) != 3 || items[2].StanzaID != "m4" {
+		t.Fatalf("journal after upgrade and writes: %+v", items)
+	}
+	out, err := s.Pending(ctx, gw, 0, 0)
+	must(t, err)
+	if len(out) != 1 || out[0].Seq != seq || out[0].StanzaID != "o1" {
+		t.Fatalf("outbox after upgrade: %+v", out)
+	}
+	next, err := s.Enqueue(ctx, gw, "a@x", "o2", "<message id='o2'/>")
+	must(t, err)
+	if next <= seq {
+		t.Fatalf("outbox seq went back: %d after %d", next, seq)
 	}
 }
