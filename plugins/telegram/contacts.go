@@ -46,10 +46,8 @@ func (t *session) onContacts(resp json.RawMessage, err error) error {
 		t.s.Logf(abi.LogWarn, "telegram: getContacts: %v", err)
 		return nil
 	}
-	var us struct {
-		UserIDs []id `json:"user_ids"`
-	}
-	if err := json.Unmarshal(resp, &us); err != nil {
+	var us tdUserIDs
+	if err := unmarshal(resp, &us); err != nil {
 		return nil
 	}
 	for _, x := range us.UserIDs {
@@ -112,7 +110,7 @@ func (t *session) finishInfo(c *gateway.Contact, u int64) error {
 
 func (t *session) onUser(ctx callCtx, resp json.RawMessage, err error) error {
 	var usr tdUser
-	if err == nil && (json.Unmarshal(resp, &usr) != nil || usr.ID <= 0) {
+	if err == nil && (unmarshal(resp, &usr) != nil || usr.ID <= 0) {
 		err = errors.New("not a user")
 	}
 	if err != nil {
@@ -137,7 +135,7 @@ func (t *session) onUser(ctx callCtx, resp json.RawMessage, err error) error {
 func (t *session) onFullInfo(ctx callCtx, resp json.RawMessage, err error) error {
 	delete(t.full, ctx.User)
 	var fi tdFullInfo
-	if err == nil && json.Unmarshal(resp, &fi) != nil {
+	if err == nil && unmarshal(resp, &fi) != nil {
 		err = errors.New("not a full info")
 	}
 	if err != nil {
@@ -249,7 +247,7 @@ func (t *session) onAvatar(ctx callCtx, resp json.RawMessage, err error) error {
 		delete(t.avatars, ctx.User)
 	}
 	var f tdFile
-	if err == nil && json.Unmarshal(resp, &f) != nil {
+	if err == nil && unmarshal(resp, &f) != nil {
 		err = errors.New("not a file")
 	}
 	h := f.handle()
@@ -328,7 +326,7 @@ func (t *session) setStatus(c *gateway.Contact, n int64, st *tdStatus) {
 		t.online[n] = st.Expires
 		name := "online:" + legacyID(n)
 		d := time.Unix(st.Expires, 0).Sub(at)
-		if err := t.s.AfterWith(d, name, callCtx{Op: "online", User: n, Expires: st.Expires}, nil); err != nil {
+		if err := t.s.AfterWith(d, name, callCtx{Op: "online", User: n, Expires: st.Expires}.raw(), nil); err != nil {
 			t.s.Logf(abi.LogWarn, "telegram: online timer: %v", err)
 		}
 		_ = t.s.KVSet(keyOnline+legacyID(n), strconv.FormatInt(st.Expires, 10))
@@ -456,13 +454,13 @@ func (t *session) onSearch(ctx callCtx, resp json.RawMessage, err error) error {
 	if err == nil {
 		if ctx.Op == "search_phone" {
 			var u tdUser
-			if json.Unmarshal(resp, &u) == nil && u.ID > 0 {
+			if unmarshal(resp, &u) == nil && u.ID > 0 {
 				n = int64(u.ID)
 				t.users[n] = &u
 			}
 		} else {
 			var ch tdChat
-			if json.Unmarshal(resp, &ch) == nil && ch.ChatType.Type == "chatTypePrivate" {
+			if unmarshal(resp, &ch) == nil && ch.ChatType.Type == "chatTypePrivate" {
 				n = int64(ch.ChatType.UserID)
 				t.chats[n] = true
 			} else {

@@ -101,7 +101,7 @@ func TestFillAndUpdateInfo(t *testing.T) {
 	// One it can ask about: getUser, then the full info.
 	f.s.UpdateInfo("4243")
 	f.answer("getUser", userJSON(4243, "Ann", "", "", "", `{"@type":"userStatusRecently"}`, false, false, photoJSON("77", 9, "handle:f-9")))
-	res = f.answer("getUserFullInfo", `{"@type":"userFullInfo","bio":{"@type":"formattedText","text":"","entities":[]}}`)
+	f.answer("getUserFullInfo", `{"@type":"userFullInfo","bio":{"@type":"formattedText","text":"","entities":[]}}`)
 	c, _ = f.s.Contact("4243")
 	if !c.Ready || c.Name != "Ann" || c.Friend || c.AvatarID != "77" || c.Presence.Show != abi.ShowAway || c.Presence.LastSeen != clock.Unix() {
 		t.Fatalf("ann: %+v %+v", c, c.Presence)

@@ -26,6 +26,9 @@ type fx struct {
 	t *testing.T
 	h *sdktest.Host
 	s *sdktest.Session
+	// benchmarks: zero the plugin's time; run fn without counting its time
+	reset   func()
+	untimed func(fn func())
 }
 
 func newFx(t *testing.T, opts ...sdktest.Option) *fx {

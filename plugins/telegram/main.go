@@ -171,10 +171,12 @@ func normalizePhone(s string) (string, error) {
 	p := b.String()
 	digits, ok := strings.CutPrefix(p, "+")
 	if !ok || len(digits) < 8 || len(digits) > 15 {
+		//lint:ignore ST1005 the user reads it as it is
 		return "", errors.New(errPhone)
 	}
 	for _, r := range digits {
 		if r < '0' || r > '9' {
+			//lint:ignore ST1005 the user reads it as it is
 			return "", errors.New(errPhone)
 		}
 	}

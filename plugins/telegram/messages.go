@@ -250,7 +250,7 @@ func describeSize(n int64) string {
 // onDownload: a message's file is downloaded (a host handle), or could not be.
 func (t *session) onDownload(ctx callCtx, resp json.RawMessage, err error) error {
 	var f tdFile
-	if err == nil && json.Unmarshal(resp, &f) != nil {
+	if err == nil && unmarshal(resp, &f) != nil {
 		err = errors.New("not a file")
 	}
 	h := f.handle()
@@ -287,7 +287,7 @@ func (t *session) onContent(up *updateMessageContent) error {
 		return nil // captions and media edits are not shown
 	}
 	var ct tdContent
-	if json.Unmarshal(up.NewContent, &ct) != nil || ct.Text == nil {
+	if unmarshal(up.NewContent, &ct) != nil || ct.Text == nil {
 		return nil
 	}
 	text := ct.Text.Text
@@ -314,7 +314,7 @@ func (t *session) onContent(up *updateMessageContent) error {
 
 func (t *session) onEditedMessage(ctx callCtx, resp json.RawMessage, err error) error {
 	var m tdMessage
-	if err == nil && (json.Unmarshal(resp, &m) != nil || m.ID <= 0) {
+	if err == nil && (unmarshal(resp, &m) != nil || m.ID <= 0) {
 		err = errors.New("not a message")
 	}
 	if err != nil {
@@ -408,7 +408,7 @@ func (t *session) onChatAction(up *updateChatAction) error {
 		return err
 	}
 	t.typingTmr[u] = true
-	return t.s.AfterWith(typingTimeout, "typing:"+legacyID(u), callCtx{Op: "typing", User: u}, nil)
+	return t.s.AfterWith(typingTimeout, "typing:"+legacyID(u), callCtx{Op: "typing", User: u}.raw(), nil)
 }
 
 // onInteraction: the reactions on a message changed: the contact's, or the user's own from
@@ -473,10 +473,7 @@ func (t *session) OnText(c *gateway.Contact, m abi.Text) (abi.LegacyMsgID, error
 // send sends a message to a user's private chat, creating the chat first if this session has
 // not seen it. message.sent comes with the final id, at updateMessageSendSucceeded.
 func (t *session) send(u int64, xmppID string, content obj, reply int64, handle string) error {
-	ct, err := json.Marshal(content)
-	if err != nil {
-		return err
-	}
+	ct := json.RawMessage(content.appendJSON(nil))
 	if !t.chats[u] {
 		return t.call(req("createPrivateChat", "user_id", u, "force", false),
 			callCtx{Op: "chat", User: u, X: xmppID, Content: ct, Reply: reply, Handle: handle})
@@ -487,7 +484,7 @@ func (t *session) send(u int64, xmppID string, content obj, reply int64, handle 
 func (t *session) sendMessage(chat int64, xmppID string, ct json.RawMessage, reply int64, handle string) error {
 	r := req("sendMessage", "chat_id", chat, "message_thread_id", 0, "input_message_content", ct)
 	if reply > 0 {
-		r["reply_to"] = req("inputMessageReplyToMessage", "message_id", reply)
+		r = r.with("reply_to", req("inputMessageReplyToMessage", "message_id", reply))
 	}
 	return t.call(r, callCtx{Op: "send", X: xmppID, Chat: chat, Handle: handle})
 }
@@ -508,7 +505,7 @@ func (t *session) release(handle string) {
 
 func (t *session) onChatCreated(ctx callCtx, resp json.RawMessage, err error) error {
 	var ch tdChat
-	if err == nil && (json.Unmarshal(resp, &ch) != nil || ch.ID == 0) {
+	if err == nil && (unmarshal(resp, &ch) != nil || ch.ID == 0) {
 		err = errors.New("not a chat")
 	}
 	if err != nil {
@@ -526,7 +523,7 @@ func (t *session) onChatCreated(ctx callCtx, resp json.RawMessage, err error) er
 // storage, so that a fresh instance still knows whose message it is.
 func (t *session) onSendAnswer(ctx callCtx, resp json.RawMessage, err error) error {
 	var m tdMessage
-	if err == nil && (json.Unmarshal(resp, &m) != nil || m.ID == 0) {
+	if err == nil && (unmarshal(resp, &m) != nil || m.ID == 0) {
 		err = errors.New("not a message")
 	}
 	if err != nil {
@@ -547,8 +544,7 @@ func (t *session) onSendAnswer(ctx callCtx, resp json.RawMessage, err error) err
 		}
 		p := pendingSend{X: ctx.X, Handle: ctx.Handle}
 		t.sends[k] = p
-		b, _ := json.Marshal(p)
-		return t.s.KVSet(keyPending+k.String(), string(b))
+		return t.s.KVSet(keyPending+k.String(), string(p.appendJSON(nil)))
 	}
 	t.remember(&m)
 	t.release(ctx.Handle)
@@ -562,7 +558,7 @@ func (t *session) onSendResult(up *updateMessageSend, failed bool) error {
 	k := msgKey{int64(m.ChatID), int64(up.OldMessageID)}
 	p, ok := t.sends[k]
 	if !ok {
-		if v, found, _ := t.s.KVGet(keyPending + k.String()); found && json.Unmarshal([]byte(v), &p) == nil {
+		if v, found, _ := t.s.KVGet(keyPending + k.String()); found && unmarshal([]byte(v), &p) == nil {
 			ok = true
 		}
 	}
@@ -608,12 +604,12 @@ func (t *session) OnFile(c *gateway.Contact, m abi.FileMessage) (abi.LegacyMsgID
 		return "", err
 	}
 	ctx := callCtx{Op: "upload", X: m.ID, User: u, Name: m.Name, Mime: m.Type, Caption: m.Caption, Reply: parseMsgID(m.ReplyTo)}
-	return "", t.s.FetchWith(m.URL, cfg.maxFileSize, ctx, nil)
+	return "", t.s.FetchWith(m.URL, cfg.maxFileSize, ctx.raw(), nil)
 }
 
 func (t *session) OnFileFetched(r gateway.FetchResult) error {
 	var ctx callCtx
-	if err := json.Unmarshal(r.Context, &ctx); err != nil || ctx.Op != "upload" {
+	if err := unmarshal(r.Context, &ctx); err != nil || ctx.Op != "upload" {
 		if r.File != nil {
 			t.release(r.File.Handle)
 		}
@@ -714,7 +710,7 @@ func (t *session) OnReact(c *gateway.Contact, m abi.React) error {
 
 func (t *session) onReactGet(ctx callCtx, resp json.RawMessage, err error) error {
 	var m tdMessage
-	if err == nil && (json.Unmarshal(resp, &m) != nil || m.ID <= 0) {
+	if err == nil && (unmarshal(resp, &m) != nil || m.ID <= 0) {
 		err = errors.New("not a message")
 	}
 	if err != nil {

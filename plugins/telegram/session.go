@@ -64,6 +64,8 @@ type session struct {
 	readOutbox map[int64]int64
 	typing     map[int64]bool // chats where the user's typing was sent to Telegram
 	typingTmr  map[int64]bool // contacts with a typing-expiry timer pending
+
+	reqBuf, ctxBuf []byte // call's encoding buffers (the SDK copies what it is given)
 }
 
 func newSession(s *gateway.Session) *session {
@@ -75,7 +77,7 @@ func newSession(s *gateway.Session) *session {
 // reset forgets everything: a new login starts afresh (the SDK keeps the handler of a session
 // whose login failed or that the network logged out).
 func (t *session) reset() {
-	*t = session{s: t.s, BaseSession: t.BaseSession,
+	*t = session{s: t.s, BaseSession: t.BaseSession, reqBuf: t.reqBuf, ctxBuf: t.ctxBuf,
 		users: map[int64]*tdUser{}, bios: map[int64]string{}, known: map[int64]bool{}, asked: map[int64]bool{},
 		chats: map[int64]bool{}, avatars: map[int64]string{}, full: map[int64]bool{}, online: map[int64]int64{},
 		sends: map[msgKey]pendingSend{}, early: map[msgKey]int64{}, msgs: newMsgCache(4096),
@@ -111,13 +113,15 @@ type callCtx struct {
 
 // call sends a TDLib request through the bridge; its answer comes to OnBridgeResponse with ctx.
 func (t *session) call(request obj, ctx callCtx) error {
-	return t.s.Bridge(cfg.bridge).CallWith(request, ctx, nil)
+	t.reqBuf = request.appendJSON(t.reqBuf[:0])
+	t.ctxBuf = ctx.appendJSON(t.ctxBuf[:0])
+	return t.s.Bridge(cfg.bridge).CallWith(json.RawMessage(t.reqBuf), json.RawMessage(t.ctxBuf), nil)
 }
 
 // callLogged is call for requests whose failure to be sent is only logged.
 func (t *session) callLogged(request obj, ctx callCtx) {
 	if err := t.call(request, ctx); err != nil {
-		t.s.Logf(abi.LogWarn, "telegram: %s: %v", request["@type"], err)
+		t.s.Logf(abi.LogWarn, "telegram: %s: %v", request.typ, err)
 	}
 }
 
@@ -180,7 +184,7 @@ func (t *session) prompt(id, text string, secret bool) {
 // getAuthorizationState).
 func (t *session) onAuthState(raw json.RawMessage) {
 	var st authState
-	if err := json.Unmarshal(raw, &st); err != nil {
+	if err := unmarshal(raw, &st); err != nil {
 		return
 	}
 	switch st.Type {
@@ -355,7 +359,7 @@ func (t *session) OnRestored() error {
 func (t *session) OnBridgeResponse(r gateway.BridgeResult) error {
 	var ctx callCtx
 	if len(r.Context) > 0 {
-		if err := json.Unmarshal(r.Context, &ctx); err != nil {
+		if err := unmarshal(r.Context, &ctx); err != nil {
 			t.s.Logf(abi.LogWarn, "telegram: bridge answer with an unknown context %s", r.Context)
 			return nil
 		}
@@ -422,7 +426,7 @@ func (t *session) onAnswer(ctx callCtx, resp json.RawMessage, err error) error {
 			return nil
 		}
 		var me tdUser
-		if json.Unmarshal(resp, &me) != nil || me.ID <= 0 {
+		if unmarshal(resp, &me) != nil || me.ID <= 0 {
 			t.loginFailed("Telegram did not say who you are")
 			return nil
 		}
@@ -481,13 +485,13 @@ func (t *session) OnBridgeEvent(bridge string, ev json.RawMessage) error {
 	switch typ {
 	case "updateAuthorizationState":
 		var u updateAuthorizationState
-		if json.Unmarshal(ev, &u) == nil {
+		if unmarshal(ev, &u) == nil {
 			t.onAuthState(u.State)
 		}
 		return nil
 	case "updateOption":
 		var u updateOption
-		if json.Unmarshal(ev, &u) == nil && u.Name == "my_id" && u.Value.Value > 0 {
+		if unmarshal(ev, &u) == nil && u.Name == "my_id" && u.Value.Value > 0 {
 			t.me = int64(u.Value.Value)
 		}
 		return nil
@@ -497,17 +501,17 @@ func (t *session) OnBridgeEvent(bridge string, ev json.RawMessage) error {
 		switch typ {
 		case "updateUser":
 			var u updateUser
-			if json.Unmarshal(ev, &u) == nil && u.User != nil {
+			if unmarshal(ev, &u) == nil && u.User != nil {
 				t.users[int64(u.User.ID)] = u.User
 			}
 		case "updateUserStatus":
 			var u updateUserStatus
-			if json.Unmarshal(ev, &u) == nil && t.users[int64(u.UserID)] != nil {
+			if unmarshal(ev, &u) == nil && t.users[int64(u.UserID)] != nil {
 				t.users[int64(u.UserID)].Status = u.Status
 			}
 		case "updateNewChat":
 			var u updateNewChat
-			if json.Unmarshal(ev, &u) == nil && u.Chat != nil && u.Chat.ChatType.Type == "chatTypePrivate" {
+			if unmarshal(ev, &u) == nil && u.Chat != nil && u.Chat.ChatType.Type == "chatTypePrivate" {
 				t.chats[int64(u.Chat.ChatType.UserID)] = true
 			}
 		}
@@ -516,62 +520,62 @@ func (t *session) OnBridgeEvent(bridge string, ev json.RawMessage) error {
 	switch typ {
 	case "updateUser":
 		var u updateUser
-		if json.Unmarshal(ev, &u) == nil && u.User != nil {
+		if unmarshal(ev, &u) == nil && u.User != nil {
 			t.onUpdateUser(u.User)
 		}
 	case "updateUserStatus":
 		var u updateUserStatus
-		if json.Unmarshal(ev, &u) == nil {
+		if unmarshal(ev, &u) == nil {
 			t.onUserStatus(int64(u.UserID), u.Status)
 		}
 	case "updateUserFullInfo":
 		var u updateUserFullInfo
-		if json.Unmarshal(ev, &u) == nil && u.UserFullInfo != nil {
+		if unmarshal(ev, &u) == nil && u.UserFullInfo != nil {
 			t.setBio(int64(u.UserID), u.UserFullInfo, false)
 		}
 	case "updateNewChat":
 		var u updateNewChat
-		if json.Unmarshal(ev, &u) == nil && u.Chat != nil {
+		if unmarshal(ev, &u) == nil && u.Chat != nil {
 			t.onNewChat(u.Chat)
 		}
 	case "updateNewMessage":
 		var u updateNewMessage
-		if json.Unmarshal(ev, &u) == nil && u.Message != nil {
+		if unmarshal(ev, &u) == nil && u.Message != nil {
 			return t.onNewMessage(u.Message)
 		}
 	case "updateMessageSendSucceeded", "updateMessageSendFailed":
 		var u updateMessageSend
-		if json.Unmarshal(ev, &u) == nil && u.Message != nil {
+		if unmarshal(ev, &u) == nil && u.Message != nil {
 			return t.onSendResult(&u, typ == "updateMessageSendFailed")
 		}
 	case "updateMessageContent":
 		var u updateMessageContent
-		if json.Unmarshal(ev, &u) == nil {
+		if unmarshal(ev, &u) == nil {
 			return t.onContent(&u)
 		}
 	case "updateDeleteMessages":
 		var u updateDeleteMessages
-		if json.Unmarshal(ev, &u) == nil {
+		if unmarshal(ev, &u) == nil {
 			return t.onDelete(&u)
 		}
 	case "updateChatReadInbox":
 		var u updateChatRead
-		if json.Unmarshal(ev, &u) == nil {
+		if unmarshal(ev, &u) == nil {
 			return t.onReadInbox(int64(u.ChatID), int64(u.Inbox))
 		}
 	case "updateChatReadOutbox":
 		var u updateChatRead
-		if json.Unmarshal(ev, &u) == nil {
+		if unmarshal(ev, &u) == nil {
 			return t.onReadOutbox(int64(u.ChatID), int64(u.Outbox))
 		}
 	case "updateChatAction":
 		var u updateChatAction
-		if json.Unmarshal(ev, &u) == nil {
+		if unmarshal(ev, &u) == nil {
 			return t.onChatAction(&u)
 		}
 	case "updateMessageInteractionInfo":
 		var u updateMessageInteractionInfo
-		if json.Unmarshal(ev, &u) == nil {
+		if unmarshal(ev, &u) == nil {
 			return t.onInteraction(int64(u.ChatID), int64(u.MessageID), u.InteractionInfo)
 		}
 	}
@@ -582,7 +586,7 @@ func (t *session) OnBridgeEvent(bridge string, ev json.RawMessage) error {
 // work the same on a fresh instance).
 func (t *session) OnTimer(name string, raw json.RawMessage) error {
 	var ctx callCtx
-	if err := json.Unmarshal(raw, &ctx); err != nil {
+	if err := unmarshal(raw, &ctx); err != nil {
 		return nil
 	}
 	switch ctx.Op {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/xmppgw/gateway/plugins/telegram/internal/tdjson"
 )
 
 // TDLib's JSON, as much of it as the plugin reads (TDLib 1.8.40; go-tdlib v0.7.6's types are
@@ -64,7 +66,7 @@ func asError(b []byte) *tdError {
 		return nil
 	}
 	e := new(tdError)
-	_ = json.Unmarshal(b, e)
+	_ = unmarshal(b, e)
 	return e
 }
 
@@ -101,13 +103,15 @@ type tdPhotoRef struct {
 }
 
 type tdFile struct {
-	ID           id    `json:"id"`
-	Size         int64 `json:"size"`
-	ExpectedSize int64 `json:"expected_size"`
-	Local        struct {
-		Path      string `json:"path"`
-		Completed bool   `json:"is_downloading_completed"`
-	} `json:"local"`
+	ID           id          `json:"id"`
+	Size         int64       `json:"size"`
+	ExpectedSize int64       `json:"expected_size"`
+	Local        tdLocalFile `json:"local"`
+}
+
+type tdLocalFile struct {
+	Path      string `json:"path"`
+	Completed bool   `json:"is_downloading_completed"`
 }
 
 // handle returns the host's file handle of a downloaded file ("handle:<id>" in local.path).
@@ -162,17 +166,17 @@ func (u *tdUser) displayName() string {
 }
 
 type tdFullInfo struct {
-	Bio *struct {
-		Text string `json:"text"`
-	} `json:"bio"`
+	Bio *tdText `json:"bio"`
 }
 
 type tdChat struct {
-	ID       id `json:"id"`
-	ChatType struct {
-		Type   string `json:"@type"`
-		UserID id     `json:"user_id"`
-	} `json:"type"`
+	ID       id         `json:"id"`
+	ChatType tdChatType `json:"type"`
+}
+
+type tdChatType struct {
+	Type   string `json:"@type"`
+	UserID id     `json:"user_id"`
 }
 
 type tdSender struct {
@@ -210,7 +214,7 @@ func (m *tdMessage) hasSendingState() bool {
 func (m *tdMessage) body() *tdContent {
 	if m.content == nil {
 		m.content = new(tdContent)
-		_ = json.Unmarshal(m.Content, m.content)
+		_ = unmarshal(m.Content, m.content)
 	}
 	return m.content
 }
@@ -227,26 +231,32 @@ type tdText struct {
 
 // tdContent is any messageContent: the fields of the kinds the plugin reads.
 type tdContent struct {
-	Type    string  `json:"@type"`
-	Text    *tdText `json:"text"`
-	Caption *tdText `json:"caption"`
-	Photo   *struct {
-		Sizes []struct {
-			Photo  *tdFile `json:"photo"`
-			Width  int     `json:"width"`
-			Height int     `json:"height"`
-		} `json:"sizes"`
-	} `json:"photo"`
-	Document  *tdMedia `json:"document"`
-	Video     *tdMedia `json:"video"`
-	Audio     *tdMedia `json:"audio"`
-	VoiceNote *tdMedia `json:"voice_note"`
-	Animation *tdMedia `json:"animation"`
-	VideoNote *tdMedia `json:"video_note"`
-	Sticker   *struct {
-		Emoji string `json:"emoji"`
-	} `json:"sticker"`
-	Emoji string `json:"emoji"` // messageAnimatedEmoji, messageDice
+	Type      string     `json:"@type"`
+	Text      *tdText    `json:"text"`
+	Caption   *tdText    `json:"caption"`
+	Photo     *tdPhoto   `json:"photo"`
+	Document  *tdMedia   `json:"document"`
+	Video     *tdMedia   `json:"video"`
+	Audio     *tdMedia   `json:"audio"`
+	VoiceNote *tdMedia   `json:"voice_note"`
+	Animation *tdMedia   `json:"animation"`
+	VideoNote *tdMedia   `json:"video_note"`
+	Sticker   *tdSticker `json:"sticker"`
+	Emoji     string     `json:"emoji"` // messageAnimatedEmoji, messageDice
+}
+
+type tdPhoto struct {
+	Sizes []tdPhotoSize `json:"sizes"`
+}
+
+type tdPhotoSize struct {
+	Photo  *tdFile `json:"photo"`
+	Width  int     `json:"width"`
+	Height int     `json:"height"`
+}
+
+type tdSticker struct {
+	Emoji string `json:"emoji"`
 }
 
 // tdMedia is a document, video, audio, voice note, animation or video note: its file is in
@@ -271,16 +281,22 @@ func (m *tdMedia) file() *tdFile {
 }
 
 type tdInteraction struct {
-	Reactions *struct {
-		Reactions []struct {
-			Type struct {
-				Type  string `json:"@type"`
-				Emoji string `json:"emoji"`
-			} `json:"type"`
-			TotalCount int  `json:"total_count"`
-			IsChosen   bool `json:"is_chosen"`
-		} `json:"reactions"`
-	} `json:"reactions"`
+	Reactions *tdReactions `json:"reactions"`
+}
+
+type tdReactions struct {
+	Reactions []tdReaction `json:"reactions"`
+}
+
+type tdReaction struct {
+	Type       tdReactionType `json:"type"`
+	TotalCount int            `json:"total_count"`
+	IsChosen   bool           `json:"is_chosen"`
+}
+
+type tdReactionType struct {
+	Type  string `json:"@type"`
+	Emoji string `json:"emoji"`
 }
 
 // reactions splits the reactions on a message of a private chat into the peer's and the
@@ -313,19 +329,23 @@ type updateAuthorizationState struct {
 }
 
 type authState struct {
-	Type         string `json:"@type"`
-	PasswordHint string `json:"password_hint"`
-	CodeInfo     *struct {
-		PhoneNumber string `json:"phone_number"`
-	} `json:"code_info"`
+	Type         string      `json:"@type"`
+	PasswordHint string      `json:"password_hint"`
+	CodeInfo     *tdCodeInfo `json:"code_info"`
+}
+
+type tdCodeInfo struct {
+	PhoneNumber string `json:"phone_number"`
 }
 
 type updateOption struct {
-	Name  string `json:"name"`
-	Value struct {
-		Type  string `json:"@type"`
-		Value id     `json:"value"`
-	} `json:"value"`
+	Name  string        `json:"name"`
+	Value tdOptionValue `json:"value"`
+}
+
+type tdOptionValue struct {
+	Type  string `json:"@type"`
+	Value id     `json:"value"`
 }
 
 type updateUser struct {
@@ -381,6 +401,10 @@ type updateChatAction struct {
 	Action   typed    `json:"action"`
 }
 
+type tdUserIDs struct {
+	UserIDs []id `json:"user_ids"`
+}
+
 type updateMessageInteractionInfo struct {
 	ChatID          id             `json:"chat_id"`
 	MessageID       id             `json:"message_id"`
@@ -389,15 +413,76 @@ type updateMessageInteractionInfo struct {
 
 // Requests: TDLib functions are JSON objects; obj builds one.
 
-type obj map[string]any
+// obj is a TDLib object: its "@type", then its members as key, value, key, value, ...
+type obj struct {
+	typ string
+	kv  []any
+}
 
-func req(typ string, kv ...any) obj {
-	o := obj{"@type": typ}
-	for i := 0; i+1 < len(kv); i += 2 {
-		o[kv[i].(string)] = kv[i+1]
-	}
+func req(typ string, kv ...any) obj { return obj{typ: typ, kv: kv} }
+
+// with returns o with one more member.
+func (o obj) with(k string, v any) obj {
+	o.kv = append(o.kv[:len(o.kv):len(o.kv)], k, v)
 	return o
 }
+
+// appendJSON appends o as JSON: strings escaped as encoding/json escapes them, values of
+// other types than those below marshalled by encoding/json.
+func (o obj) appendJSON(b []byte) []byte {
+	b = append(b, `{"@type":`...)
+	b = tdjson.AppendString(b, o.typ)
+	for i := 0; i+1 < len(o.kv); i += 2 {
+		b = tdjson.AppendKey(b, o.kv[i].(string))
+		b = appendValue(b, o.kv[i+1])
+	}
+	return append(b, '}')
+}
+
+func appendValue(b []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(b, "null"...)
+	case string:
+		return tdjson.AppendString(b, v)
+	case bool:
+		return strconv.AppendBool(b, v)
+	case int:
+		return strconv.AppendInt(b, int64(v), 10)
+	case int64:
+		return strconv.AppendInt(b, v, 10)
+	case obj:
+		return v.appendJSON(b)
+	case json.RawMessage:
+		return append(b, v...)
+	case []int64:
+		b = append(b, '[')
+		for i, n := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, n, 10)
+		}
+		return append(b, ']')
+	case []any:
+		b = append(b, '[')
+		for i, x := range v {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendValue(b, x)
+		}
+		return append(b, ']')
+	}
+	j, err := json.Marshal(v)
+	if err != nil {
+		return append(b, "null"...)
+	}
+	return append(b, j...)
+}
+
+// MarshalJSON makes an obj marshal as the object it is.
+func (o obj) MarshalJSON() ([]byte, error) { return o.appendJSON(nil), nil }
 
 func formatted(text string) obj { return req("formattedText", "text", text, "entities", []any{}) }
 
