@@ -467,14 +467,15 @@ func (t *session) onAnswer(ctx callCtx, resp json.RawMessage, err error) error {
 	return nil
 }
 
-// actionFailed tells the user that Telegram refused a correction, retraction or reaction.
+// actionFailed tells the user that Telegram refused a correction, retraction or reaction: as an
+// error on that stanza (the host names what was refused), or, when the host no longer knows
+// the stanza, as a message from the gateway.
 func (t *session) actionFailed(xmppID, op string, err error) {
-	what := map[string]string{"edit": "correction", "delete": "retraction", "react": "reaction"}[op]
-	text := "Telegram refused your " + what + ": " + reason(err)
-	if xmppID != "" && t.s.MessageFailed(xmppID, text) == nil {
+	if xmppID != "" && t.s.MessageFailed(xmppID, reason(err)) == nil {
 		return
 	}
-	_ = t.s.Message(text)
+	what := map[string]string{"edit": "correction", "delete": "retraction", "react": "reaction"}[op]
+	_ = t.s.Message("Telegram refused your " + what + ": " + reason(err))
 }
 
 func (t *session) OnBridgeEvent(bridge string, ev json.RawMessage) error {
