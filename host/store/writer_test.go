@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -163,4 +165,65 @@ func testCloseCommitsLater(t *testing.T, o Options) {
 	if got, err := s.XMPPMsgID(ctx, gw, "a@x", "chat", "n1"); err != nil || got != "x1" {
 		t.Fatalf("after reopen XMPPMsgID = %q, %v; want x1", got, err)
 	}
+}
+
+// BenchmarkRoundTripWrites measures the store's share of one echo round trip on SQLite: the
+// writes the gateway makes for a message in and its echo out (journal open and close, two id
+// mappings, the outbox entry, an acknowledgement every third message), by 1 user at a time and
+// by 20 users at once, whose writes share commits. cpu-µs/rt is the process's CPU time (user +
+// system) per round trip, so it counts the commits' system calls too.
+func BenchmarkRoundTripWrites(b *testing.B) {
+	for _, users := range []int{1, 20} {
+		b.Run(strconv.Itoa(users)+"users", func(b *testing.B) {
+			ctx := context.Background()
+			s := openBench(b)
+			l := s.Later(func(err error) { b.Error(err) })
+			payload := "<message to='alice@example.com' from='123@telegram.example.org' id='abc'><body>hello</body></message>"
+			var next atomic.Int64
+			s0, c0 := s.Stats(), cpuTime()
+			b.ResetTimer()
+			var wg sync.WaitGroup
+			for u := range users {
+				jid := "u" + strconv.Itoa(u) + "@example.com"
+				wg.Go(func() {
+					for {
+						i := next.Add(1)
+						if i > int64(b.N) {
+							return
+						}
+						id := strconv.FormatInt(i, 10)
+						if err := s.JournalOpen(ctx, gw, jid, "m"+id, payload); err != nil {
+							b.Error(err)
+							return
+						}
+						l.JournalClose(gw, jid, "m"+id)
+						l.PutMsgID(gw, jid, "plain", "m"+id, "u-"+id)
+						l.PutMsgID(gw, jid, "plain", "x"+id, "e-"+id)
+						seq, err := s.Enqueue(ctx, gw, jid, "x"+id, payload)
+						if err != nil {
+							b.Error(err)
+							return
+						}
+						if i%3 == 0 {
+							l.Ack(gw, seq)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			b.StopTimer()
+			st := s.Stats()
+			b.ReportMetric(float64(cpuTime()-c0)/1e3/float64(b.N), "cpu-µs/rt")
+			b.ReportMetric(float64(st.Commits-s0.Commits)/float64(b.N), "commits/rt")
+		})
+	}
+}
+
+// cpuTime is the process's CPU time so far, in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
