@@ -57,7 +57,7 @@ func (s *Set) WatchStore(stats func() (writes, commits int64)) {
 	s.Registry.MustRegister(
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "gateway_store_writes_total",
-			Help: "Writes of the message path (id mappings, journal, outbox) queued to the store.",
+			Help: "Frequent writes (message id mappings, journal, outbox, plugin storage) queued to the store.",
 		}, func() float64 { w, _ := stats(); return float64(w) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "gateway_store_commits_total",

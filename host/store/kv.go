@@ -30,37 +30,39 @@ func (s *Store) KVSet(ctx context.Context, gw, jid, key string, value []byte, qu
 	if value == nil {
 		value = []byte{} // the column is NOT NULL
 	}
-	if quota <= 0 {
-		if _, err := s.kvSet.ExecContext(ctx, gw, jid, key, value); err != nil {
-			return fmt.Errorf("store: kv set %s: %w", jid, err)
-		}
-		return nil
-	}
 	size := int64(len(key) + len(value))
-	if size > quota {
+	if quota > 0 && size > quota {
 		return fmt.Errorf("store: kv set %s: %w (%d > %d bytes)", jid, ErrQuota, size, quota)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: kv set %s: %w", jid, err)
-	}
-	defer tx.Rollback()
-	if s.kvLock != nil {
-		if _, err := tx.StmtContext(ctx, s.kvLock).ExecContext(ctx, gw, jid); err != nil {
-			return fmt.Errorf("store: kv set %s: lock: %w", jid, err)
+	// Through the writer: concurrent sessions' writes share commits, and the writer runs one
+	// write at a time, so the quota check and the write are atomic in this process (PostgreSQL
+	// also takes the user's lock, against other processes).
+	var over error
+	err := s.w.write(ctx, jid, func(ctx context.Context, tx *sql.Tx) error {
+		over = nil // the op runs again alone if its group fails
+		if quota > 0 {
+			if s.kvLock != nil {
+				if _, err := tx.StmtContext(ctx, s.kvLock).ExecContext(ctx, gw, jid); err != nil {
+					return fmt.Errorf("lock: %w", err)
+				}
+			}
+			var used int64
+			if err := tx.StmtContext(ctx, s.kvUsage).QueryRowContext(ctx, gw, jid, key).Scan(&used); err != nil {
+				return fmt.Errorf("usage: %w", err)
+			}
+			if used+size > quota {
+				// Nothing written: not a failure of the group the write is in.
+				over = fmt.Errorf("%w (%d > %d bytes)", ErrQuota, used+size, quota)
+				return nil
+			}
 		}
+		_, err := tx.StmtContext(ctx, s.kvSet).ExecContext(ctx, gw, jid, key, value)
+		return err
+	})
+	if err == nil {
+		err = over
 	}
-	var used int64
-	if err := tx.StmtContext(ctx, s.kvUsage).QueryRowContext(ctx, gw, jid, key).Scan(&used); err != nil {
-		return fmt.Errorf("store: kv set %s: usage: %w", jid, err)
-	}
-	if used+size > quota {
-		return fmt.Errorf("store: kv set %s: %w (%d > %d bytes)", jid, ErrQuota, used+size, quota)
-	}
-	if _, err := tx.StmtContext(ctx, s.kvSet).ExecContext(ctx, gw, jid, key, value); err != nil {
-		return fmt.Errorf("store: kv set %s: %w", jid, err)
-	}
-	if err := tx.Commit(); err != nil {
+	if err != nil {
 		return fmt.Errorf("store: kv set %s: %w", jid, err)
 	}
 	return nil
@@ -69,7 +71,11 @@ func (s *Store) KVSet(ctx context.Context, gw, jid, key string, value []byte, qu
 // KVDelete removes key for user jid of gateway gw. Removing an absent key
 // is not an error.
 func (s *Store) KVDelete(ctx context.Context, gw, jid, key string) error {
-	if _, err := s.kvDelete.ExecContext(ctx, gw, jid, key); err != nil {
+	err := s.w.write(ctx, jid, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.StmtContext(ctx, s.kvDelete).ExecContext(ctx, gw, jid, key)
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("store: kv delete %s: %w", jid, err)
 	}
 	return nil

@@ -12,7 +12,7 @@ import (
 // errClosed is returned by writes queued after Close.
 var errClosed = errors.New("store: closed")
 
-// The writer commits the message path's writes (id mappings, journal, outbox) in groups: every
+// The writer commits the frequent writes (id mappings, journal, outbox, plugin storage) in groups: every
 // write queued while a transaction commits joins the next one, so under load many sessions share
 // one commit instead of paying one each. A write either waits for its commit (the durability
 // points: a journalled message before the plugin sees it, an outbound stanza before it is sent)
@@ -257,7 +257,7 @@ func (l Later) wrap(what, who string) func(error) {
 	return func(err error) { l.onErr(fmt.Errorf("store: %s %s: %w", what, who, err)) }
 }
 
-// Stats counts the message path's writes and the transactions that committed them; their ratio
+// Stats counts the frequent writes and the transactions that committed them; their ratio
 // shows how well writes are grouped under the current load.
 type Stats struct {
 	// Writes is the number of writes queued (waited for or Later).
