@@ -7,43 +7,31 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // errClosed is returned by writes queued after Close.
 var errClosed = errors.New("store: closed")
 
-// The writer commits the frequent writes (id mappings, journal, outbox, plugin storage) in
-// groups: every write queued while a transaction commits joins the next one, so under load many
-// sessions share one commit instead of paying one each. A write either waits for its commit (the
-// durability points: a journalled message before the plugin sees it, an outbound stanza before
-// it is sent) or is queued with Later and committed with the next group. Reads of those tables
-// first wait until the user's queued writes are committed, so every caller reads its own writes.
-//
-// Who commits: a waiting write (or a read) that finds no commit under way commits its group
-// itself, which spares two goroutine switches when the load is light; if more writes queued
-// meanwhile, the writer's own goroutine takes over, so no caller commits for others for long.
-// Later writes alone are committed by that goroutine after laterDelay, unless a waiting write or
-// a read takes them along first.
+// The writer commits the frequent writes (id mappings, journal, outbox, plugin storage) in groups: every
+// write queued while a transaction commits joins the next one, so under load many sessions share
+// one commit instead of paying one each. A write either waits for its commit (the durability
+// points: a journalled message before the plugin sees it, an outbound stanza before it is sent)
+// or is queued with Later and committed with the next group. Reads of those tables first wait
+// until the user's queued writes are committed, so every caller reads its own writes.
 type writer struct {
-	s     *Store
-	kick  chan struct{}
-	stop  chan struct{}
-	done  chan struct{}
-	timer *time.Timer // commits Later writes that nothing took along
+	s    *Store
+	kick chan struct{}
+	stop chan struct{}
+	done chan struct{}
 
-	mu      sync.Mutex
-	cur     *batch            // being filled; nil when nothing is queued
-	last    map[string]*batch // per key (a user's JID, or "" for all): the batch holding its latest write
-	leading bool              // a goroutine is committing
-	armed   bool              // the timer is set
-	closed  bool
+	mu       sync.Mutex
+	cur      *batch            // being filled; nil when nothing is queued
+	inflight *batch            // being committed
+	last     map[string]*batch // per key (a user's JID, or "" for the whole gateway queue): the batch holding its latest write
+	closed   bool
 
 	commits, writes atomic.Int64 // transactions committed and writes queued, for Stats
 }
-
-// laterDelay bounds how long a Later write waits for a group to join.
-const laterDelay = time.Millisecond
 
 // batch is one group of writes committed in one transaction.
 type batch struct {
@@ -62,49 +50,39 @@ type op struct {
 func newWriter(s *Store) *writer {
 	w := &writer{s: s, kick: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		last: map[string]*batch{}}
-	w.timer = time.AfterFunc(time.Hour, w.fire)
-	w.timer.Stop()
 	go w.loop()
 	return w
 }
 
-// queue adds o to the batch being filled. It returns that batch and whether the caller is to
-// commit it (lead): only a waiting write leads, and only when no commit is under way.
-func (w *writer) queue(o op, wait bool) (b *batch, lead bool, err error) {
+// queue adds o to the batch being filled and returns that batch.
+func (w *writer) queue(o op) (*batch, error) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed {
-		return nil, false, errClosed
+		w.mu.Unlock()
+		return nil, errClosed
 	}
 	if w.cur == nil {
 		w.cur = &batch{done: make(chan struct{})}
 	}
-	b = w.cur
+	b := w.cur
 	b.ops = append(b.ops, o)
 	w.writes.Add(1)
 	w.last[o.key] = b
 	w.last[""] = b
-	switch {
-	case w.leading:
-		// The committing goroutine takes this batch next.
-	case wait:
-		w.leading, lead = true, true
-	case !w.armed:
-		w.armed = true
-		w.timer.Reset(laterDelay)
+	w.mu.Unlock()
+	select {
+	case w.kick <- struct{}{}:
+	default:
 	}
-	return b, lead, nil
+	return b, nil
 }
 
 // write queues run and waits for its commit. If ctx ends first the write may still commit.
 func (w *writer) write(ctx context.Context, key string, run func(ctx context.Context, tx *sql.Tx) error) error {
 	var err error
-	b, lead, qerr := w.queue(op{key: key, run: run, err: &err}, true)
+	b, qerr := w.queue(op{key: key, run: run, err: &err})
 	if qerr != nil {
 		return qerr
-	}
-	if lead {
-		w.lead()
 	}
 	select {
 	case <-b.done:
@@ -114,29 +92,20 @@ func (w *writer) write(ctx context.Context, key string, run func(ctx context.Con
 	}
 }
 
-// later queues run without waiting; a failure goes to onErr (if not nil) on the goroutine that
-// commits it.
+// later queues run without waiting; a failure goes to onErr (if not nil) on the writer's goroutine.
 func (w *writer) later(key string, onErr func(error), run func(ctx context.Context, tx *sql.Tx) error) {
-	if _, _, err := w.queue(op{key: key, run: run, onErr: onErr}, false); err != nil && onErr != nil {
+	if _, err := w.queue(op{key: key, run: run, onErr: onErr}); err != nil && onErr != nil {
 		onErr(err)
 	}
 }
 
 // barrier waits until every write queued so far under key is committed; key "" waits for all.
-// With no commit under way, the caller commits them itself rather than wait for the timer.
 func (w *writer) barrier(ctx context.Context, key string) error {
 	w.mu.Lock()
 	b := w.last[key]
-	lead := b != nil && !w.leading
-	if lead {
-		w.leading = true
-	}
 	w.mu.Unlock()
 	if b == nil {
 		return nil
-	}
-	if lead {
-		w.lead()
 	}
 	select {
 	case <-b.done:
@@ -146,83 +115,43 @@ func (w *writer) barrier(ctx context.Context, key string) error {
 	}
 }
 
-// lead commits the batch being filled, as the leader; if more is queued by then, the writer's
-// goroutine takes over.
-func (w *writer) lead() {
-	if w.commitNext() {
-		w.mu.Lock()
-		w.leading = false
-		w.mu.Unlock()
-		w.handOver()
-	}
-}
-
-// fire is the timer: Later writes waited long enough.
-func (w *writer) fire() {
-	w.mu.Lock()
-	w.armed = false
-	w.mu.Unlock()
-	w.handOver()
-}
-
-// handOver lets the writer's goroutine commit what is queued.
-func (w *writer) handOver() {
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
-}
-
 func (w *writer) loop() {
 	defer close(w.done)
 	for {
 		select {
 		case <-w.kick:
 		case <-w.stop:
+			w.drain()
 			return
 		}
-		w.mu.Lock()
-		take := !w.leading && w.cur != nil
-		if take {
-			w.leading = true
-		}
-		w.mu.Unlock()
-		if take {
-			for w.commitNext() {
-			}
-		}
+		w.drain()
 	}
 }
 
-// commitNext commits the batch being filled; the caller leads. It reports whether another batch
-// is queued, still under the caller's lead; otherwise the lead is given up.
-func (w *writer) commitNext() (more bool) {
-	w.mu.Lock()
-	b := w.cur
-	w.cur = nil
-	if b == nil {
-		w.leading = false
+// drain commits batches until nothing is queued.
+func (w *writer) drain() {
+	for {
+		w.mu.Lock()
+		b := w.cur
+		w.cur, w.inflight = nil, b
 		w.mu.Unlock()
-		return false
-	}
-	w.mu.Unlock()
-	w.commit(b)
-	w.mu.Lock()
-	for _, o := range b.ops {
-		if w.last[o.key] == b {
-			delete(w.last, o.key)
+		if b == nil {
+			return
 		}
+		w.commit(b)
+		w.mu.Lock()
+		for _, o := range b.ops {
+			if w.last[o.key] == b {
+				delete(w.last, o.key)
+			}
+		}
+		if w.last[""] == b {
+			delete(w.last, "")
+		}
+		w.inflight = nil
+		w.mu.Unlock()
+		close(b.done)
 	}
-	if w.last[""] == b {
-		delete(w.last, "")
-	}
-	more = w.cur != nil
-	if !more {
-		w.leading = false
-	}
-	w.mu.Unlock()
-	close(b.done)
-	return more
 }
 
 // commit runs b in one transaction. If anything fails, the transaction is rolled back and every
@@ -272,14 +201,7 @@ func (w *writer) close() {
 		return
 	}
 	w.closed = true
-	w.timer.Stop()
-	w.armed = false
-	last := w.last[""]
 	w.mu.Unlock()
-	w.handOver()
-	if last != nil {
-		<-last.done
-	}
 	close(w.stop)
 	<-w.done
 }
