@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/xmppgw/gateway/plugins/telegram/internal/tdjson"
+	"github.com/xmppgw/gateway/sdk/go/jsonwire"
 )
 
 // TDLib's JSON, as much of it as the plugin reads (TDLib 1.8.40; go-tdlib v0.7.6's types are
@@ -430,13 +430,15 @@ func (o obj) with(k string, v any) obj {
 // appendJSON appends o as JSON: strings escaped as encoding/json escapes them, values of
 // other types than those below marshalled by encoding/json.
 func (o obj) appendJSON(b []byte) []byte {
-	b = append(b, `{"@type":`...)
-	b = tdjson.AppendString(b, o.typ)
+	e := jsonwire.Encoder{B: b, Start: len(b), HTML: true}
+	e.Open()
+	e.Str("@type", o.typ)
 	for i := 0; i+1 < len(o.kv); i += 2 {
-		b = tdjson.AppendKey(b, o.kv[i].(string))
-		b = appendValue(b, o.kv[i+1])
+		e.Key(o.kv[i].(string))
+		e.B = appendValue(e.B, o.kv[i+1])
 	}
-	return append(b, '}')
+	e.Close()
+	return e.B
 }
 
 func appendValue(b []byte, v any) []byte {
@@ -444,7 +446,7 @@ func appendValue(b []byte, v any) []byte {
 	case nil:
 		return append(b, "null"...)
 	case string:
-		return tdjson.AppendString(b, v)
+		return jsonwire.AppendHTMLString(b, v)
 	case bool:
 		return strconv.AppendBool(b, v)
 	case int:

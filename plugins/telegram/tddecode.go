@@ -3,25 +3,39 @@ package main
 import (
 	"encoding/json"
 
-	"github.com/xmppgw/gateway/plugins/telegram/internal/tdjson"
+	"github.com/xmppgw/gateway/sdk/go/jsonwire"
 )
 
 // Hand-written decoders of the TDLib objects the plugin reads (encoding/json's reflection was
-// most of the plugin's CPU in a wasip1 guest). Each reads the fields its struct tags name;
-// unmarshal falls back to encoding/json on anything the scanner does not read, so the result
-// is encoding/json's (but for an object that repeats a key whose value is an array of objects:
-// encoding/json merges the two arrays' elements, the last one wins here).
+// most of the plugin's CPU in a wasip1 guest). Each type's field method reads the members its
+// struct tags name; unmarshal falls back to encoding/json on anything the strict decoder does
+// not read, so the result is encoding/json's (but for an object that repeats a key whose value
+// is an array of objects: encoding/json merges the two arrays' elements, the last one wins
+// here).
 
-// decoder is a type with a hand-written decoder.
-type decoder interface{ decode(d *tdjson.Decoder) }
+// decoder is a type with a hand-written decoder: field reads the value of the member named k
+// and returns true, or returns false for a member it does not read.
+type decoder interface {
+	field(d *jsonwire.Decoder, k []byte) bool
+}
+
+// object reads an object (null: nothing) into v.
+func object(d *jsonwire.Decoder, v decoder) bool {
+	for ok := d.Object(); ok && d.Field(); {
+		if !v.field(d, d.Key()) {
+			d.Skip()
+		}
+	}
+	return true
+}
 
 // unmarshal is json.Unmarshal for the plugin's TDLib types: v must be a zero value.
 func unmarshal[T any, P interface {
 	*T
 	decoder
 }](b []byte, v P) error {
-	d := tdjson.NewDecoder(b)
-	v.decode(&d)
+	d := jsonwire.NewDecoder(b, jsonwire.Strict)
+	object(&d, v)
 	if d.End() == nil {
 		return nil
 	}
@@ -30,767 +44,469 @@ func unmarshal[T any, P interface {
 	return json.Unmarshal(b, v)
 }
 
-// decodePtr decodes into *p, allocating it first (null: nil), as encoding/json does.
-func decodePtr[T any, P interface {
+// The readers below keep a value as it is for null, as encoding/json does (but for lists and
+// raw JSON, which it sets), and return true, so that a field method with a member or two is
+// one expression.
+
+func str(d *jsonwire.Decoder, v *string) bool {
+	if !d.Null() {
+		*v = d.Str()
+	}
+	return true
+}
+
+func i64(d *jsonwire.Decoder, v *int64) bool {
+	if !d.Null() {
+		*v = d.Int()
+	}
+	return true
+}
+
+func num(d *jsonwire.Decoder, v *int) bool {
+	if !d.Null() {
+		*v = int(d.Int())
+	}
+	return true
+}
+
+func flag(d *jsonwire.Decoder, v *bool) bool {
+	if !d.Null() {
+		*v = d.Bool()
+	}
+	return true
+}
+
+func strs(d *jsonwire.Decoder, v *[]string) bool {
+	*v = d.Strs()
+	return true
+}
+
+func rawJSON(d *jsonwire.Decoder, v *json.RawMessage) bool {
+	*v = d.Raw()
+	return true
+}
+
+// read reads an id: a number or a string holding one; null and "" are 0.
+func (v *id) read(d *jsonwire.Decoder) bool {
+	*v = id(d.IntOrString())
+	return true
+}
+
+// ptr decodes into *p, allocating it first (null: nil), as encoding/json does.
+func ptr[T any, P interface {
 	*T
 	decoder
-}](d *tdjson.Decoder, p *P) {
+}](d *jsonwire.Decoder, p *P) bool {
 	if d.Null() {
 		*p = nil
-		return
+		return true
 	}
 	if *p == nil {
 		*p = new(T)
 	}
-	(*p).decode(d)
+	return object(d, *p)
 }
 
-func (v *id) decode(d *tdjson.Decoder) { d.ID((*int64)(v)) }
-
-// decodeIDs reads an array of ids (null: nil).
-func decodeIDs(d *tdjson.Decoder, v *[]id) {
+// list reads an array of objects (null: nil).
+func list[T any, P interface {
+	*T
+	decoder
+}](d *jsonwire.Decoder, v *[]T) bool {
 	if !d.Array() {
 		if d.Err() == nil {
 			*v = nil
 		}
-		return
+		return true
+	}
+	out := []T{}
+	for d.Elem() {
+		var zero T
+		out = append(out, zero)
+		object(d, P(&out[len(out)-1]))
+	}
+	*v = out
+	return true
+}
+
+// ids reads an array of ids (null: nil).
+func ids(d *jsonwire.Decoder, v *[]id) bool {
+	if !d.Array() {
+		if d.Err() == nil {
+			*v = nil
+		}
+		return true
 	}
 	out := []id{}
 	for d.Elem() {
-		var x id
-		x.decode(d)
-		out = append(out, x)
+		out = append(out, id(d.IntOrString()))
 	}
 	*v = out
+	return true
 }
 
-func (t *typed) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "@type" {
-			d.String(&t.Type)
-		} else {
-			d.Skip()
-		}
-	}
+func (t *typed) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "@type" && str(d, &t.Type)
 }
 
-func (e *tdError) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "code":
-			d.IntN(&e.Code)
-		case "message":
-			d.String(&e.Message)
-		default:
-			d.Skip()
-		}
-	}
+func (e *tdError) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "code" && num(d, &e.Code) ||
+		string(k) == "message" && str(d, &e.Message)
 }
 
-func (u *tdUser) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (u *tdUser) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "id":
+		return u.ID.read(d)
+	case "first_name":
+		return str(d, &u.FirstName)
+	case "last_name":
+		return str(d, &u.LastName)
+	case "usernames":
+		return ptr(d, &u.Usernames)
+	case "phone_number":
+		return str(d, &u.PhoneNumber)
+	case "status":
+		return ptr(d, &u.Status)
+	case "profile_photo":
+		return ptr(d, &u.ProfilePhoto)
+	case "is_contact":
+		return flag(d, &u.IsContact)
+	case "type":
+		return object(d, &u.UserType)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "id":
-			u.ID.decode(d)
-		case "first_name":
-			d.String(&u.FirstName)
-		case "last_name":
-			d.String(&u.LastName)
-		case "usernames":
-			decodePtr(d, &u.Usernames)
-		case "phone_number":
-			d.String(&u.PhoneNumber)
-		case "status":
-			decodePtr(d, &u.Status)
-		case "profile_photo":
-			decodePtr(d, &u.ProfilePhoto)
-		case "is_contact":
-			d.Bool(&u.IsContact)
-		case "type":
-			u.UserType.decode(d)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (u *tdUsers) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "active_usernames":
-			d.Strings(&u.ActiveUsernames)
-		case "editable_username":
-			d.String(&u.EditableUsername)
-		default:
-			d.Skip()
-		}
-	}
+func (u *tdUsers) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "active_usernames" && strs(d, &u.ActiveUsernames) ||
+		string(k) == "editable_username" && str(d, &u.EditableUsername)
 }
 
-func (s *tdStatus) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (s *tdStatus) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "@type":
+		return str(d, &s.Type)
+	case "expires":
+		return i64(d, &s.Expires)
+	case "was_online":
+		return i64(d, &s.WasOnline)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "@type":
-			d.String(&s.Type)
-		case "expires":
-			d.Int(&s.Expires)
-		case "was_online":
-			d.Int(&s.WasOnline)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (p *tdPhotoRef) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "id":
-			p.ID.decode(d)
-		case "small":
-			decodePtr(d, &p.Small)
-		default:
-			d.Skip()
-		}
-	}
+func (p *tdPhotoRef) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "id" && p.ID.read(d) ||
+		string(k) == "small" && ptr(d, &p.Small)
 }
 
-func (f *tdFile) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (f *tdFile) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "id":
+		return f.ID.read(d)
+	case "size":
+		return i64(d, &f.Size)
+	case "expected_size":
+		return i64(d, &f.ExpectedSize)
+	case "local":
+		return object(d, &f.Local)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "id":
-			f.ID.decode(d)
-		case "size":
-			d.Int(&f.Size)
-		case "expected_size":
-			d.Int(&f.ExpectedSize)
-		case "local":
-			f.Local.decode(d)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (l *tdLocalFile) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "path":
-			d.String(&l.Path)
-		case "is_downloading_completed":
-			d.Bool(&l.Completed)
-		default:
-			d.Skip()
-		}
-	}
+func (l *tdLocalFile) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "path" && str(d, &l.Path) ||
+		string(k) == "is_downloading_completed" && flag(d, &l.Completed)
 }
 
-func (fi *tdFullInfo) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "bio" {
-			decodePtr(d, &fi.Bio)
-		} else {
-			d.Skip()
-		}
-	}
+func (fi *tdFullInfo) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "bio" && ptr(d, &fi.Bio)
 }
 
-func (c *tdChat) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "id":
-			c.ID.decode(d)
-		case "type":
-			c.ChatType.decode(d)
-		default:
-			d.Skip()
-		}
-	}
+func (c *tdChat) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "id" && c.ID.read(d) ||
+		string(k) == "type" && object(d, &c.ChatType)
 }
 
-func (c *tdChatType) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "@type":
-			d.String(&c.Type)
-		case "user_id":
-			c.UserID.decode(d)
-		default:
-			d.Skip()
-		}
-	}
+func (c *tdChatType) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "@type" && str(d, &c.Type) ||
+		string(k) == "user_id" && c.UserID.read(d)
 }
 
-func (s *tdSender) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (s *tdSender) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "@type":
+		return str(d, &s.Type)
+	case "user_id":
+		return s.UserID.read(d)
+	case "chat_id":
+		return s.ChatID.read(d)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "@type":
-			d.String(&s.Type)
-		case "user_id":
-			s.UserID.decode(d)
-		case "chat_id":
-			s.ChatID.decode(d)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (m *tdMessage) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (m *tdMessage) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "id":
+		return m.ID.read(d)
+	case "sender_id":
+		return object(d, &m.SenderID)
+	case "chat_id":
+		return m.ChatID.read(d)
+	case "sending_state":
+		return rawJSON(d, &m.SendingState)
+	case "is_outgoing":
+		return flag(d, &m.IsOutgoing)
+	case "date":
+		return i64(d, &m.Date)
+	case "reply_to":
+		return ptr(d, &m.ReplyTo)
+	case "content":
+		return rawJSON(d, &m.Content)
+	case "interaction_info":
+		return ptr(d, &m.InteractionInfo)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "id":
-			m.ID.decode(d)
-		case "sender_id":
-			m.SenderID.decode(d)
-		case "chat_id":
-			m.ChatID.decode(d)
-		case "sending_state":
-			m.SendingState = d.Raw()
-		case "is_outgoing":
-			d.Bool(&m.IsOutgoing)
-		case "date":
-			d.Int(&m.Date)
-		case "reply_to":
-			decodePtr(d, &m.ReplyTo)
-		case "content":
-			m.Content = d.Raw()
-		case "interaction_info":
-			decodePtr(d, &m.InteractionInfo)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (r *tdReplyTo) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (r *tdReplyTo) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "@type":
+		return str(d, &r.Type)
+	case "chat_id":
+		return r.ChatID.read(d)
+	case "message_id":
+		return r.MessageID.read(d)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "@type":
-			d.String(&r.Type)
-		case "chat_id":
-			r.ChatID.decode(d)
-		case "message_id":
-			r.MessageID.decode(d)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (t *tdText) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "text" {
-			d.String(&t.Text)
-		} else {
-			d.Skip()
-		}
-	}
+func (t *tdText) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "text" && str(d, &t.Text)
 }
 
-func (c *tdContent) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (c *tdContent) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "@type":
+		return str(d, &c.Type)
+	case "text":
+		return ptr(d, &c.Text)
+	case "caption":
+		return ptr(d, &c.Caption)
+	case "photo":
+		return ptr(d, &c.Photo)
+	case "document":
+		return ptr(d, &c.Document)
+	case "video":
+		return ptr(d, &c.Video)
+	case "audio":
+		return ptr(d, &c.Audio)
+	case "voice_note":
+		return ptr(d, &c.VoiceNote)
+	case "animation":
+		return ptr(d, &c.Animation)
+	case "video_note":
+		return ptr(d, &c.VideoNote)
+	case "sticker":
+		return ptr(d, &c.Sticker)
+	case "emoji":
+		return str(d, &c.Emoji)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "@type":
-			d.String(&c.Type)
-		case "text":
-			decodePtr(d, &c.Text)
-		case "caption":
-			decodePtr(d, &c.Caption)
-		case "photo":
-			decodePtr(d, &c.Photo)
-		case "document":
-			decodePtr(d, &c.Document)
-		case "video":
-			decodePtr(d, &c.Video)
-		case "audio":
-			decodePtr(d, &c.Audio)
-		case "voice_note":
-			decodePtr(d, &c.VoiceNote)
-		case "animation":
-			decodePtr(d, &c.Animation)
-		case "video_note":
-			decodePtr(d, &c.VideoNote)
-		case "sticker":
-			decodePtr(d, &c.Sticker)
-		case "emoji":
-			d.String(&c.Emoji)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (p *tdPhoto) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) != "sizes" {
-			d.Skip()
-			continue
-		}
-		if !d.Array() {
-			if d.Err() == nil {
-				p.Sizes = nil
-			}
-			continue
-		}
-		sizes := []tdPhotoSize{}
-		for d.Elem() {
-			var s tdPhotoSize
-			s.decode(d)
-			sizes = append(sizes, s)
-		}
-		p.Sizes = sizes
-	}
+func (p *tdPhoto) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "sizes" && list(d, &p.Sizes)
 }
 
-func (s *tdPhotoSize) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (s *tdPhotoSize) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "photo":
+		return ptr(d, &s.Photo)
+	case "width":
+		return num(d, &s.Width)
+	case "height":
+		return num(d, &s.Height)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "photo":
-			decodePtr(d, &s.Photo)
-		case "width":
-			d.IntN(&s.Width)
-		case "height":
-			d.IntN(&s.Height)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (s *tdSticker) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "emoji" {
-			d.String(&s.Emoji)
-		} else {
-			d.Skip()
-		}
-	}
+func (s *tdSticker) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "emoji" && str(d, &s.Emoji)
 }
 
-func (m *tdMedia) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (m *tdMedia) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "file_name":
+		return str(d, &m.FileName)
+	case "mime_type":
+		return str(d, &m.MimeType)
+	case "document":
+		return ptr(d, &m.Document)
+	case "video":
+		return ptr(d, &m.Video)
+	case "audio":
+		return ptr(d, &m.Audio)
+	case "voice":
+		return ptr(d, &m.Voice)
+	case "animation":
+		return ptr(d, &m.Animation)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "file_name":
-			d.String(&m.FileName)
-		case "mime_type":
-			d.String(&m.MimeType)
-		case "document":
-			decodePtr(d, &m.Document)
-		case "video":
-			decodePtr(d, &m.Video)
-		case "audio":
-			decodePtr(d, &m.Audio)
-		case "voice":
-			decodePtr(d, &m.Voice)
-		case "animation":
-			decodePtr(d, &m.Animation)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (ii *tdInteraction) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "reactions" {
-			decodePtr(d, &ii.Reactions)
-		} else {
-			d.Skip()
-		}
-	}
+func (ii *tdInteraction) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "reactions" && ptr(d, &ii.Reactions)
 }
 
-func (rs *tdReactions) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) != "reactions" {
-			d.Skip()
-			continue
-		}
-		if !d.Array() {
-			if d.Err() == nil {
-				rs.Reactions = nil
-			}
-			continue
-		}
-		list := []tdReaction{}
-		for d.Elem() {
-			var r tdReaction
-			r.decode(d)
-			list = append(list, r)
-		}
-		rs.Reactions = list
-	}
+func (rs *tdReactions) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "reactions" && list(d, &rs.Reactions)
 }
 
-func (r *tdReaction) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (r *tdReaction) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "type":
+		return object(d, &r.Type)
+	case "total_count":
+		return num(d, &r.TotalCount)
+	case "is_chosen":
+		return flag(d, &r.IsChosen)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "type":
-			r.Type.decode(d)
-		case "total_count":
-			d.IntN(&r.TotalCount)
-		case "is_chosen":
-			d.Bool(&r.IsChosen)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (r *tdReactionType) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "@type":
-			d.String(&r.Type)
-		case "emoji":
-			d.String(&r.Emoji)
-		default:
-			d.Skip()
-		}
-	}
+func (r *tdReactionType) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "@type" && str(d, &r.Type) ||
+		string(k) == "emoji" && str(d, &r.Emoji)
 }
 
 // Updates and answers.
 
-func (u *updateAuthorizationState) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "authorization_state" {
-			u.State = d.Raw()
-		} else {
-			d.Skip()
-		}
-	}
+func (u *updateAuthorizationState) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "authorization_state" && rawJSON(d, &u.State)
 }
 
-func (s *authState) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (s *authState) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "@type":
+		return str(d, &s.Type)
+	case "password_hint":
+		return str(d, &s.PasswordHint)
+	case "code_info":
+		return ptr(d, &s.CodeInfo)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "@type":
-			d.String(&s.Type)
-		case "password_hint":
-			d.String(&s.PasswordHint)
-		case "code_info":
-			decodePtr(d, &s.CodeInfo)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (c *tdCodeInfo) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "phone_number" {
-			d.String(&c.PhoneNumber)
-		} else {
-			d.Skip()
-		}
-	}
+func (c *tdCodeInfo) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "phone_number" && str(d, &c.PhoneNumber)
 }
 
-func (u *updateOption) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "name":
-			d.String(&u.Name)
-		case "value":
-			u.Value.decode(d)
-		default:
-			d.Skip()
-		}
-	}
+func (u *updateOption) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "name" && str(d, &u.Name) ||
+		string(k) == "value" && object(d, &u.Value)
 }
 
-func (v *tdOptionValue) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "@type":
-			d.String(&v.Type)
-		case "value":
-			v.Value.decode(d)
-		default:
-			d.Skip()
-		}
-	}
+func (v *tdOptionValue) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "@type" && str(d, &v.Type) ||
+		string(k) == "value" && v.Value.read(d)
 }
 
-func (u *updateUser) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "user" {
-			decodePtr(d, &u.User)
-		} else {
-			d.Skip()
-		}
-	}
+func (u *updateUser) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "user" && ptr(d, &u.User)
 }
 
-func (u *updateUserStatus) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "user_id":
-			u.UserID.decode(d)
-		case "status":
-			decodePtr(d, &u.Status)
-		default:
-			d.Skip()
-		}
-	}
+func (u *updateUserStatus) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "user_id" && u.UserID.read(d) ||
+		string(k) == "status" && ptr(d, &u.Status)
 }
 
-func (u *updateUserFullInfo) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "user_id":
-			u.UserID.decode(d)
-		case "user_full_info":
-			decodePtr(d, &u.UserFullInfo)
-		default:
-			d.Skip()
-		}
-	}
+func (u *updateUserFullInfo) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "user_id" && u.UserID.read(d) ||
+		string(k) == "user_full_info" && ptr(d, &u.UserFullInfo)
 }
 
-func (u *updateNewChat) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "chat" {
-			decodePtr(d, &u.Chat)
-		} else {
-			d.Skip()
-		}
-	}
+func (u *updateNewChat) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "chat" && ptr(d, &u.Chat)
 }
 
-func (u *updateNewMessage) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "message" {
-			decodePtr(d, &u.Message)
-		} else {
-			d.Skip()
-		}
-	}
+func (u *updateNewMessage) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "message" && ptr(d, &u.Message)
 }
 
-func (u *updateMessageSend) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (u *updateMessageSend) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "message":
+		return ptr(d, &u.Message)
+	case "old_message_id":
+		return u.OldMessageID.read(d)
+	case "error":
+		return ptr(d, &u.Error)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "message":
-			decodePtr(d, &u.Message)
-		case "old_message_id":
-			u.OldMessageID.decode(d)
-		case "error":
-			decodePtr(d, &u.Error)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (u *updateMessageContent) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (u *updateMessageContent) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "chat_id":
+		return u.ChatID.read(d)
+	case "message_id":
+		return u.MessageID.read(d)
+	case "new_content":
+		return rawJSON(d, &u.NewContent)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "chat_id":
-			u.ChatID.decode(d)
-		case "message_id":
-			u.MessageID.decode(d)
-		case "new_content":
-			u.NewContent = d.Raw()
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (u *updateDeleteMessages) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (u *updateDeleteMessages) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "chat_id":
+		return u.ChatID.read(d)
+	case "message_ids":
+		return ids(d, &u.MessageIDs)
+	case "is_permanent":
+		return flag(d, &u.IsPermanent)
+	case "from_cache":
+		return flag(d, &u.FromCache)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "chat_id":
-			u.ChatID.decode(d)
-		case "message_ids":
-			decodeIDs(d, &u.MessageIDs)
-		case "is_permanent":
-			d.Bool(&u.IsPermanent)
-		case "from_cache":
-			d.Bool(&u.FromCache)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (u *updateChatRead) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (u *updateChatRead) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "chat_id":
+		return u.ChatID.read(d)
+	case "last_read_inbox_message_id":
+		return u.Inbox.read(d)
+	case "last_read_outbox_message_id":
+		return u.Outbox.read(d)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "chat_id":
-			u.ChatID.decode(d)
-		case "last_read_inbox_message_id":
-			u.Inbox.decode(d)
-		case "last_read_outbox_message_id":
-			u.Outbox.decode(d)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (u *updateChatAction) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (u *updateChatAction) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "chat_id":
+		return u.ChatID.read(d)
+	case "sender_id":
+		return object(d, &u.SenderID)
+	case "action":
+		return object(d, &u.Action)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "chat_id":
-			u.ChatID.decode(d)
-		case "sender_id":
-			u.SenderID.decode(d)
-		case "action":
-			u.Action.decode(d)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (u *updateMessageInteractionInfo) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
+func (u *updateMessageInteractionInfo) field(d *jsonwire.Decoder, k []byte) bool {
+	switch string(k) {
+	case "chat_id":
+		return u.ChatID.read(d)
+	case "message_id":
+		return u.MessageID.read(d)
+	case "interaction_info":
+		return ptr(d, &u.InteractionInfo)
 	}
-	for d.Field() {
-		switch string(d.Key()) {
-		case "chat_id":
-			u.ChatID.decode(d)
-		case "message_id":
-			u.MessageID.decode(d)
-		case "interaction_info":
-			decodePtr(d, &u.InteractionInfo)
-		default:
-			d.Skip()
-		}
-	}
+	return false
 }
 
-func (u *tdUserIDs) decode(d *tdjson.Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
-		if string(d.Key()) == "user_ids" {
-			decodeIDs(d, &u.UserIDs)
-		} else {
-			d.Skip()
-		}
-	}
+func (u *tdUserIDs) field(d *jsonwire.Decoder, k []byte) bool {
+	return string(k) == "user_ids" && ids(d, &u.UserIDs)
 }

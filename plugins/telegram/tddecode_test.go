@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/xmppgw/gateway/abi"
-	"github.com/xmppgw/gateway/plugins/telegram/internal/tdjson"
+	"github.com/xmppgw/gateway/sdk/go/jsonwire"
 )
 
 // The hand-written decoders must give exactly what encoding/json gives, on any input.
@@ -28,8 +28,8 @@ func sameAsJSON[T any, P interface {
 	}
 	if fast {
 		var v T
-		d := tdjson.NewDecoder([]byte(in))
-		P(&v).decode(&d)
+		d := jsonwire.NewDecoder([]byte(in), jsonwire.Strict)
+		object(&d, P(&v))
 		if err := d.End(); err != nil {
 			t.Errorf("%T %.80q: not read by the hand-written decoder: %v", v, in, err)
 		}

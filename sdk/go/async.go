@@ -6,6 +6,7 @@ import (
 
 	"github.com/xmppgw/gateway/abi"
 	"github.com/xmppgw/gateway/sdk/go/internal/wire"
+	"github.com/xmppgw/gateway/sdk/go/jsonwire"
 )
 
 // Asynchronous calls: each returns at once, and its answer comes back later as an event that
@@ -145,7 +146,7 @@ func toRaw(v any) (json.RawMessage, error) {
 	case []byte:
 		return v, nil
 	case string:
-		return wire.AppendString(nil, v), nil
+		return jsonwire.AppendString(nil, v), nil
 	}
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/xmppgw/gateway/abi"
 	"github.com/xmppgw/gateway/sdk/go/internal/hostcall"
 	"github.com/xmppgw/gateway/sdk/go/internal/wire"
+	"github.com/xmppgw/gateway/sdk/go/jsonwire"
 )
 
 func init() {
@@ -336,7 +337,7 @@ func (rt *runtime) appendContext(b []byte, id uint64, user []byte) []byte {
 // parseContext reads a context made by appendContext. ours says whether it is this instance's;
 // user is the plugin's own context (the whole context when it was not made by this SDK).
 func (rt *runtime) parseContext(ctx []byte) (id uint64, ours bool, user json.RawMessage) {
-	d := wire.NewDecoder(ctx, true)
+	d := jsonwire.NewDecoder(ctx, jsonwire.Alias)
 	var nonce []byte
 	sdk := false
 	for ok := len(ctx) > 0 && ctx[0] == '{' && d.Object(); ok && d.Field(); {

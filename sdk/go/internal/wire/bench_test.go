@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/xmppgw/gateway/abi"
 )
@@ -57,28 +56,5 @@ func BenchmarkCodec(b *testing.B) {
 				_, _ = json.Marshal(out)
 			}
 		})
-	}
-}
-
-func TestScanners(t *testing.T) {
-	for _, s := range []string{"", "abc", "abcdefgh\"", "abcdefghij\\", "a\x01", "abcdefghijklmnop\x1f", "abcdefghé", "\x7f~ !#", "abcdefgh ~~~~~~~~", "ééééééééé\"", "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\x00"} {
-		want, hi := len(s), false
-		for i := 0; i < len(s); i++ {
-			if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
-				want = i
-				break
-			} else if c >= 0x80 {
-				hi = true
-			}
-		}
-		if got, h := scanString([]byte(s)); got != want || h != hi {
-			t.Errorf("scanString(%q) = %d %v, want %d %v", s, got, h, want, hi)
-		}
-		if got, want := indexByte([]byte(s), '\\'), strings.IndexByte(s, '\\'); got != want {
-			t.Errorf("indexByte(%q) = %d, want %d", s, got, want)
-		}
-		if got, want := validUTF8([]byte(s)), utf8.ValidString(s); got != want {
-			t.Errorf("validUTF8(%q) = %v, want %v", s, got, want)
-		}
 	}
 }

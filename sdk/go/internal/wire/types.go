@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 
 	"github.com/xmppgw/gateway/abi"
+	"github.com/xmppgw/gateway/sdk/go/jsonwire"
 )
 
 // Std reports whether this build uses encoding/json for everything (tag gw_stdjson).
@@ -14,16 +15,15 @@ const Std = false
 // DecodeEnvelope reads an event envelope. The byte fields alias b (or hold unescaped copies).
 func DecodeEnvelope(b []byte, env *Envelope) error {
 	*env = Envelope{}
-	var d Decoder
-	d.reset(b, true)
+	d := jsonwire.NewDecoder(b, jsonwire.Alias)
 	if !d.Object() {
-		if d.err == nil {
-			d.fail("null envelope")
+		if d.Err() == nil {
+			d.Fail("null envelope")
 		}
-		return d.err
+		return d.Err()
 	}
 	for d.Field() {
-		switch string(d.lower()) {
+		switch string(d.LowerKey()) {
 		case "type":
 			env.Type = d.StrBytes()
 		case "session":
@@ -32,7 +32,7 @@ func DecodeEnvelope(b []byte, env *Envelope) error {
 			if d.Object() {
 				env.HasChat = true
 				for d.Field() {
-					switch string(d.lower()) {
+					switch string(d.LowerKey()) {
 					case "id":
 						env.ChatID = d.StrBytes()
 					case "kind":
@@ -58,8 +58,11 @@ func UnmarshalEvent(b []byte, v any) error { return unmarshal(b, v, true) }
 func Unmarshal(b []byte, v any) error { return unmarshal(b, v, false) }
 
 func unmarshal(b []byte, v any, alias bool) error {
-	var d Decoder
-	d.reset(b, alias)
+	var m jsonwire.Mode
+	if alias {
+		m = jsonwire.Alias
+	}
+	d := jsonwire.NewDecoder(b, m)
 	if !decodeKnown(&d, v) {
 		return json.Unmarshal(b, v)
 	}
@@ -67,12 +70,12 @@ func unmarshal(b []byte, v any, alias bool) error {
 }
 
 // decodeKnown decodes the types this package knows; it returns false for others.
-func decodeKnown(d *Decoder, v any) bool {
+func decodeKnown(d *jsonwire.Decoder, v any) bool {
 	switch v := v.(type) {
 	case *abi.Text:
 		*v = abi.Text{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "id":
 				v.ID = d.Str()
 			case "origin_id":
@@ -90,7 +93,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.FileMessage:
 		*v = abi.FileMessage{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "id":
 				v.ID = d.Str()
 			case "url":
@@ -112,7 +115,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.Correct:
 		*v = abi.Correct{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "id":
 				v.ID = d.Str()
 			case "target":
@@ -126,7 +129,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.Retract:
 		*v = abi.Retract{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "id":
 				v.ID = d.Str()
 			case "target":
@@ -138,7 +141,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.React:
 		*v = abi.React{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "id":
 				v.ID = d.Str()
 			case "target":
@@ -152,7 +155,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.Displayed:
 		*v = abi.Displayed{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "target":
 				v.Target = d.Str()
 			default:
@@ -162,7 +165,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.ChatState:
 		*v = abi.ChatState{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "state":
 				v.State = abi.State(d.Str())
 			default:
@@ -172,7 +175,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.ContactRef:
 		*v = abi.ContactRef{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "legacy_id":
 				v.LegacyID = d.Str()
 			default:
@@ -182,7 +185,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.BridgeResponse:
 		*v = abi.BridgeResponse{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "token":
 				v.Token = d.Str()
 			case "context":
@@ -198,7 +201,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.BridgeEvent:
 		*v = abi.BridgeEvent{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "bridge":
 				v.Bridge = d.Str()
 			case "event":
@@ -210,7 +213,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.Timer:
 		*v = abi.Timer{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "timer":
 				v.Timer = d.Str()
 			case "context":
@@ -222,13 +225,13 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.FileFetched:
 		*v = abi.FileFetched{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "token":
 				v.Token = d.Str()
 			case "context":
 				v.Context = d.Raw()
 			case "file":
-				if d.null() {
+				if d.Null() {
 					continue
 				}
 				v.File = new(abi.File)
@@ -242,7 +245,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.Login:
 		*v = abi.Login{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "registration":
 				v.Registration = d.StrMap()
 			default:
@@ -252,7 +255,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.Input:
 		*v = abi.Input{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "prompt":
 				v.Prompt = d.Str()
 			case "text":
@@ -266,7 +269,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.Validate:
 		*v = abi.Validate{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "request":
 				v.Request = d.Str()
 			case "values":
@@ -278,7 +281,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.Search:
 		*v = abi.Search{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "request":
 				v.Request = d.Str()
 			case "query":
@@ -290,7 +293,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.JIDToLegacy:
 		*v = abi.JIDToLegacy{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "username":
 				v.Username = d.Str()
 			default:
@@ -300,7 +303,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.LegacyToJID:
 		*v = abi.LegacyToJID{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "legacy_id":
 				v.LegacyID = d.Str()
 			default:
@@ -312,11 +315,11 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.ContactList:
 		*v = abi.ContactList{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "contacts":
 				if d.Array() {
 					v.Contacts = []abi.Contact{}
-					for d.NextElem() {
+					for d.Elem() {
 						v.Contacts = append(v.Contacts, abi.Contact{})
 						decodeContact(d, &v.Contacts[len(v.Contacts)-1])
 					}
@@ -328,7 +331,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.Token:
 		*v = abi.Token{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "token":
 				v.Token = d.Str()
 			default:
@@ -338,7 +341,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.KVValue:
 		*v = abi.KVValue{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "value":
 				v.Value = d.Str()
 			default:
@@ -348,7 +351,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.KVKeys:
 		*v = abi.KVKeys{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "keys":
 				v.Keys = d.Strs()
 			default:
@@ -358,7 +361,7 @@ func decodeKnown(d *Decoder, v any) bool {
 	case *abi.ErrorReply:
 		*v = abi.ErrorReply{}
 		for ok := d.Object(); ok && d.Field(); {
-			switch string(d.lower()) {
+			switch string(d.LowerKey()) {
 			case "error":
 				v.Error = decodeError(d)
 			default:
@@ -371,13 +374,13 @@ func decodeKnown(d *Decoder, v any) bool {
 	return true
 }
 
-func decodeError(d *Decoder) *abi.Error {
-	if d.null() {
+func decodeError(d *jsonwire.Decoder) *abi.Error {
+	if d.Null() {
 		return nil
 	}
 	e := &abi.Error{}
 	for ok := d.Object(); ok && d.Field(); {
-		switch string(d.lower()) {
+		switch string(d.LowerKey()) {
 		case "code":
 			_ = e.Code.UnmarshalText(d.StrBytes())
 		case "message":
@@ -389,9 +392,9 @@ func decodeError(d *Decoder) *abi.Error {
 	return e
 }
 
-func decodeVCard(d *Decoder, v *abi.VCard) {
+func decodeVCard(d *jsonwire.Decoder, v *abi.VCard) {
 	for ok := d.Object(); ok && d.Field(); {
-		switch string(d.lower()) {
+		switch string(d.LowerKey()) {
 		case "full_name":
 			v.FullName = d.Str()
 		case "given":
@@ -414,9 +417,9 @@ func decodeVCard(d *Decoder, v *abi.VCard) {
 	}
 }
 
-func decodeFile(d *Decoder, f *abi.File) {
+func decodeFile(d *jsonwire.Decoder, f *abi.File) {
 	for ok := d.Object(); ok && d.Field(); {
-		switch string(d.lower()) {
+		switch string(d.LowerKey()) {
 		case "handle":
 			f.Handle = d.Str()
 		case "size":
@@ -431,10 +434,10 @@ func decodeFile(d *Decoder, f *abi.File) {
 	}
 }
 
-func decodeContact(d *Decoder, c *abi.Contact) {
+func decodeContact(d *jsonwire.Decoder, c *abi.Contact) {
 	*c = abi.Contact{}
 	for ok := d.Object(); ok && d.Field(); {
-		switch string(d.lower()) {
+		switch string(d.LowerKey()) {
 		case "legacy_id":
 			c.LegacyID = d.Str()
 		case "jid":
@@ -446,12 +449,12 @@ func decodeContact(d *Decoder, c *abi.Contact) {
 		case "friend":
 			c.Friend = d.Bool()
 		case "presence":
-			if d.null() {
+			if d.Null() {
 				continue
 			}
 			p := &abi.Presence{}
 			for ok := d.Object(); ok && d.Field(); {
-				switch string(d.lower()) {
+				switch string(d.LowerKey()) {
 				case "show":
 					p.Show = abi.Show(d.Str())
 				case "status":
@@ -464,7 +467,7 @@ func decodeContact(d *Decoder, c *abi.Contact) {
 			}
 			c.Presence = p
 		case "vcard":
-			if d.null() {
+			if d.Null() {
 				continue
 			}
 			c.VCard = &abi.VCard{}
@@ -481,7 +484,7 @@ func decodeContact(d *Decoder, c *abi.Contact) {
 
 // Append appends v as JSON; types this package does not know go through encoding/json.
 func Append(b []byte, v any) ([]byte, error) {
-	e := Encoder{B: b, Start: len(b)}
+	e := jsonwire.Encoder{B: b, Start: len(b)}
 	if encodeKnown(&e, v) {
 		return e.B, nil
 	}
@@ -492,7 +495,7 @@ func Append(b []byte, v any) ([]byte, error) {
 	return append(b, j...), nil
 }
 
-func meta(e *Encoder, m *abi.MsgMeta) {
+func meta(e *jsonwire.Encoder, m *abi.MsgMeta) {
 	e.Str("legacy_id", m.LegacyID)
 	e.BoolOmit("carbon", m.Carbon)
 	e.IntOmit("when", m.When)
@@ -500,7 +503,7 @@ func meta(e *Encoder, m *abi.MsgMeta) {
 
 // encodeKnown writes the types this package knows, all objects; it writes nothing and returns
 // false for others.
-func encodeKnown(e *Encoder, v any) bool {
+func encodeKnown(e *jsonwire.Encoder, v any) bool {
 	n := len(e.B)
 	e.Open()
 	switch v := v.(type) {

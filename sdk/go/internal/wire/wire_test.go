@@ -196,25 +196,6 @@ func TestEnvelope(t *testing.T) {
 	}
 }
 
-func FuzzString(f *testing.F) {
-	for _, s := range []string{"", "a", "\"\\", "é😀", "\xff\xfe", "\u2028<>&", "\x00\x1f"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		want, _ := json.Marshal(s)
-		got := AppendString(nil, s)
-		if !sameJSON(got, want) {
-			t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
-		}
-		var back string
-		_ = json.Unmarshal(want, &back)
-		d := NewDecoder(got, false)
-		if dec := d.Str(); dec != back || d.End() != nil {
-			t.Fatalf("Str(%s) = %q, want %q (%v)", got, dec, back, d.Err())
-		}
-	})
-}
-
 func FuzzDecode(f *testing.F) {
 	for _, c := range decodeCases {
 		f.Add(c.json)

@@ -1,17 +1,22 @@
-package wire
+package jsonwire
 
 import (
 	"encoding/base64"
 	"strconv"
+	"unicode/utf8"
 	"unsafe"
 )
 
 // Encoder appends JSON to B. Members are written with the field methods, which put the comma
 // themselves: an object or array is open when B ends with '{' or '['.
 type Encoder struct {
+	// B is the output so far.
 	B []byte
 	// Start is where the value begins in B: no comma is written before it.
 	Start int
+	// HTML makes strings come out as encoding/json's Marshal writes them (AppendHTMLString),
+	// for output compared with encoding/json's byte for byte.
+	HTML bool
 }
 
 func (e *Encoder) sep() {
@@ -44,8 +49,19 @@ func (e *Encoder) Key(k string) {
 	e.B = append(e.B, '"', ':')
 }
 
+// String writes a string value: an array element, or a member's after Key.
+func (e *Encoder) String(v string) { e.sep(); e.str(v) }
+
+func (e *Encoder) str(v string) {
+	if e.HTML {
+		e.B = AppendHTMLString(e.B, v)
+	} else {
+		e.B = AppendString(e.B, v)
+	}
+}
+
 // Str writes a member with a string value.
-func (e *Encoder) Str(k, v string) { e.Key(k); e.B = AppendString(e.B, v) }
+func (e *Encoder) Str(k, v string) { e.Key(k); e.str(v) }
 
 // StrOmit writes a string member unless v is empty.
 func (e *Encoder) StrOmit(k, v string) {
@@ -99,11 +115,8 @@ func (e *Encoder) Strs(k string, v []string) {
 		return
 	}
 	e.B = append(e.B, '[')
-	for i, s := range v {
-		if i > 0 {
-			e.B = append(e.B, ',')
-		}
-		e.B = AppendString(e.B, s)
+	for _, s := range v {
+		e.String(s)
 	}
 	e.B = append(e.B, ']')
 }
@@ -129,8 +142,8 @@ const hexDigits = "0123456789abcdef"
 
 // AppendString appends s as a JSON string. It escapes what JSON requires ('"', '\\', control
 // characters) and replaces invalid UTF-8 with U+FFFD, as encoding/json does; unlike
-// encoding/json it leaves '<', '>', '&', U+2028 and U+2029 as they are (valid JSON, and the host
-// is no browser).
+// encoding/json it leaves '<', '>', '&', U+2028 and U+2029 as they are (valid JSON, for
+// readers that are no browser).
 func AppendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	p := unsafe.Slice(unsafe.StringData(s), len(s)) // read only
@@ -144,23 +157,62 @@ func AppendString(b []byte, s string) []byte {
 		if n == len(p) {
 			break
 		}
-		switch c := p[n]; c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\b':
-			b = append(b, '\\', 'b')
-		case '\f':
-			b = append(b, '\\', 'f')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
+		b = appendEscape(b, p[n])
 		p = p[n+1:]
 	}
 	return append(b, '"')
+}
+
+// AppendHTMLString appends s as a JSON string exactly as encoding/json's Marshal writes it:
+// as AppendString, but with '<', '>', '&', U+2028 and U+2029 escaped, and invalid UTF-8 as
+// the escape \ufffd.
+func AppendHTMLString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start, i := 0, 0
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = appendEscape(append(b, s[start:i]...), c)
+			i++
+			start = i
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(append(b, s[start:i]...), `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += n
+			continue
+		}
+		i += n
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendEscape appends the escape of an ASCII byte that a JSON string may not hold as it is.
+func appendEscape(b []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 }

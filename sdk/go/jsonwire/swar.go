@@ -1,4 +1,4 @@
-package wire
+package jsonwire
 
 import (
 	"encoding/binary"

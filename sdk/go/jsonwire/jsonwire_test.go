@@ -1,9 +1,12 @@
-package tdjson
+package jsonwire
 
 import (
 	"encoding/json"
+	"errors"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // sample is what the tests decode: a little of everything.
@@ -19,25 +22,29 @@ type sample struct {
 }
 
 func (s *sample) decode(d *Decoder) {
-	if !d.Object() {
-		return
-	}
-	for d.Field() {
+	for ok := d.Object(); ok && d.Field(); {
 		switch string(d.Key()) {
 		case "@type":
-			d.String(&s.Type)
+			s.Type = d.Str()
 		case "id":
-			d.ID(&s.ID)
+			s.ID = d.IntOrString()
 		case "n":
-			d.Int(&s.N)
+			s.N = d.Int()
 		case "small":
-			d.IntN(&s.Small)
+			s.Small = int(d.Int())
 		case "ok":
-			d.Bool(&s.OK)
+			s.OK = d.Bool()
 		case "names":
-			d.Strings(&s.Names)
+			s.Names = d.Strs()
 		case "ids":
-			d.IDs(&s.IDs)
+			if !d.Array() {
+				s.IDs = nil
+				continue
+			}
+			s.IDs = []int64{}
+			for d.Elem() {
+				s.IDs = append(s.IDs, d.IntOrString())
+			}
 		case "raw":
 			s.Raw = d.Raw()
 		default:
@@ -46,9 +53,9 @@ func (s *sample) decode(d *Decoder) {
 	}
 }
 
-func decodeSample(in string) (sample, error) {
+func decodeSample(in string, m Mode) (sample, error) {
 	var s sample
-	d := NewDecoder([]byte(in))
+	d := NewDecoder([]byte(in), m)
 	s.decode(&d)
 	return s, d.End()
 }
@@ -112,16 +119,18 @@ func TestDecoder(t *testing.T) {
 		{in: `{"other":1.}`, fail: true},
 		{in: `{"other":1e}`, fail: true},
 		{in: `{"other":` + strings.Repeat("[", 20000) + strings.Repeat("]", 20000) + `}`, fail: true},
-		// Keys encoding/json might match to a field without regard to case.
+		// Strict: keys encoding/json might match to a field without regard to case.
 		{in: `{"ID":5}`, fail: true},
 		{in: `{"Other":5}`, fail: true},
 		{in: `{"\u0069d":5}`, fail: true},
 		{in: `{"ıd":5}`, fail: true},
 	} {
-		got, err := decodeSample(tc.in)
+		got, err := decodeSample(tc.in, Strict)
 		if tc.fail {
 			if err == nil {
 				t.Errorf("%.60q: no error, got %+v", tc.in, got)
+			} else if !errors.Is(err, ErrSyntax) {
+				t.Errorf("%.60q: %v is not ErrSyntax", tc.in, err)
 			}
 			continue
 		}
@@ -129,21 +138,47 @@ func TestDecoder(t *testing.T) {
 			t.Errorf("%.60q: %v", tc.in, err)
 			continue
 		}
-		if g, w := mustJSON(t, got), mustJSON(t, tc.want); g != w {
-			t.Errorf("%.60q: got %s, want %s", tc.in, g, w)
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%.60q: got %+v, want %+v", tc.in, got, tc.want)
 		}
 	}
 }
 
-func mustJSON(t *testing.T, v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
+// TestKeys: without Strict, keys are unescaped, and LowerKey folds ASCII case.
+func TestKeys(t *testing.T) {
+	d := NewDecoder([]byte(`{"ID":1,"\u0069d":2,"Caf\u00e9":3,"ı":4,"é":5}`), 0)
+	var keys, lower []string
+	for ok := d.Object(); ok && d.Field(); {
+		keys = append(keys, string(d.Key()))
+		lower = append(lower, string(d.LowerKey()))
+		d.Skip()
+	}
+	if err := d.End(); err != nil {
 		t.Fatal(err)
 	}
-	return string(b)
+	if w := []string{"ID", "id", "Café", "ı", "é"}; !reflect.DeepEqual(keys, w) {
+		t.Errorf("keys %q, want %q", keys, w)
+	}
+	if w := []string{"id", "id", "café", "ı", "é"}; !reflect.DeepEqual(lower, w) {
+		t.Errorf("lower keys %q, want %q", lower, w)
+	}
 }
 
-// TestSkipSyntax: skip accepts exactly what encoding/json accepts (short of depth and keys).
+// TestRawAlias: Raw copies unless Alias is set.
+func TestRawAlias(t *testing.T) {
+	in := []byte(`[{"a":1}]`)
+	for _, m := range []Mode{0, Alias} {
+		d := NewDecoder(in, m)
+		d.Array()
+		d.Elem()
+		r := d.Raw()
+		if string(r) != `{"a":1}` || (&r[0] == &in[1]) != (m == Alias) {
+			t.Errorf("mode %d: %s aliased %v", m, r, &r[0] == &in[1])
+		}
+	}
+}
+
+// TestSkipSyntax: skip accepts exactly what encoding/json accepts (short of depth).
 func TestSkipSyntax(t *testing.T) {
 	for _, in := range []string{
 		`0`, `-0`, `-0.0e-0`, `12.5E+3`, `01`, `1.`, `.1`, `-`, `+1`, `1e`, `0x1`, `Infinity`, `NaN`,
@@ -153,8 +188,8 @@ func TestSkipSyntax(t *testing.T) {
 		`{}`, `{"a":1}`, `{"a":1,"b":[{"c":{}}]}`, `{"a"}`, `{"a":}`, `{a:1}`, `{"a":1,}`, `{,}`,
 		`{"a":1}}`, `{"a":[}`, `{"a":{]}`, ` { } `, "\n[\r1\t]", `[] []`, ``,
 	} {
-		d := NewDecoder([]byte(in))
-		d.skip()
+		d := NewDecoder([]byte(in), 0)
+		d.Skip()
 		got := d.End() == nil
 		if want := json.Valid([]byte(in)); got != want {
 			t.Errorf("%q: skip %v, encoding/json %v", in, got, want)
@@ -172,34 +207,71 @@ func TestStringLikeJSON(t *testing.T) {
 		if err := json.Unmarshal([]byte(in), &want); err != nil {
 			t.Fatalf("%q: %v", in, err)
 		}
-		d := NewDecoder([]byte(in))
-		got := "unset"
-		d.String(&got)
-		if err := d.End(); err != nil || got != want {
-			t.Errorf("%q: got %q (%v), want %q", in, got, err, want)
+		d := NewDecoder([]byte(in), 0)
+		if got := d.Str(); d.End() != nil || got != want {
+			t.Errorf("%q: got %q (%v), want %q", in, got, d.Err(), want)
 		}
 	}
 }
 
-func TestAppendString(t *testing.T) {
-	for _, s := range []string{
-		"", "plain", `quote " and \ backslash`, "<b>&amp;</b>", "tab\t\x00\x1f", "é😀", "\u2028\u2029",
-		"bad \xff utf8", "del \x7f",
-	} {
+var strCases = []string{
+	"", "plain", `quote " and \ backslash`, "<b>&amp;</b>", "tab\t\x00\x1f\b\f\r", "é😀", "\u2028\u2029",
+	"bad \xff utf8", "del \x7f", "mixed é <\xff> \u2028 \x01",
+}
+
+func TestAppendHTMLString(t *testing.T) {
+	for _, s := range strCases {
 		want, _ := json.Marshal(s)
-		if got := AppendString([]byte("x"), s); string(got) != "x"+string(want) {
+		if got := AppendHTMLString([]byte("x"), s); string(got) != "x"+string(want) {
 			t.Errorf("%q: got %s, want x%s", s, got, want)
 		}
 	}
 }
 
-func TestAppendKey(t *testing.T) {
-	b := AppendKey([]byte("{"), "a")
-	b = append(b, '1')
-	b = AppendKey(b, "b")
-	if b = append(b, "2}"...); string(b) != `{"a":1,"b":2}` {
-		t.Errorf("got %s", b)
+func TestEncoder(t *testing.T) {
+	e := Encoder{B: []byte("x"), Start: 1, HTML: true}
+	e.Open()
+	e.Str("a", "<")
+	e.StrOmit("b", "")
+	e.IntOmit("c", 2)
+	e.BoolOmit("d", true)
+	e.RawOmit("e", []byte(`[1]`))
+	e.Strs("f", []string{"g", "h"})
+	e.Key("i")
+	e.OpenArray()
+	e.String("j")
+	e.Open()
+	e.Close()
+	e.CloseArray()
+	e.Close()
+	if want := `x{"a":"\u003c","c":2,"d":true,"e":[1],"f":["g","h"],"i":["j",{}]}`; string(e.B) != want {
+		t.Errorf("got  %s\nwant %s", e.B, want)
 	}
+}
+
+// unescapeHTML undoes the escapes that AppendHTMLString writes and AppendString does not.
+var unescapeHTML = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&", `\u2028`, "\u2028", `\u2029`, "\u2029", `\ufffd`, "\ufffd")
+
+func FuzzString(f *testing.F) {
+	for _, s := range strCases {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, _ := json.Marshal(s)
+		if got := AppendHTMLString(nil, s); string(got) != string(want) {
+			t.Fatalf("AppendHTMLString(%q) = %s, want %s", s, got, want)
+		}
+		got := AppendString(nil, s)
+		if !json.Valid(got) || unescapeHTML.Replace(string(got)) != unescapeHTML.Replace(string(want)) {
+			t.Fatalf("AppendString(%q) = %s, want %s", s, got, want)
+		}
+		var back string
+		_ = json.Unmarshal(want, &back)
+		d := NewDecoder(got, 0)
+		if dec := d.Str(); dec != back || d.End() != nil {
+			t.Fatalf("Str(%s) = %q, want %q (%v)", got, dec, back, d.Err())
+		}
+	})
 }
 
 // FuzzDecoder: no input makes the decoder panic, and what it reads is valid JSON.
@@ -208,9 +280,33 @@ func FuzzDecoder(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		_, err := decodeSample(in)
-		if err == nil && !json.Valid([]byte(in)) {
-			t.Errorf("%q: read, but not valid JSON", in)
+		for _, m := range []Mode{0, Strict} {
+			if _, err := decodeSample(in, m); err == nil && !json.Valid([]byte(in)) {
+				t.Errorf("%q: read, but not valid JSON", in)
+			}
 		}
 	})
+}
+
+func TestScanners(t *testing.T) {
+	for _, s := range []string{"", "abc", "abcdefgh\"", "abcdefghij\\", "a\x01", "abcdefghijklmnop\x1f", "abcdefghé", "\x7f~ !#", "abcdefgh ~~~~~~~~", "ééééééééé\"", "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8\x00"} {
+		want, hi := len(s), false
+		for i := 0; i < len(s); i++ {
+			if c := s[i]; c == '"' || c == '\\' || c < 0x20 {
+				want = i
+				break
+			} else if c >= 0x80 {
+				hi = true
+			}
+		}
+		if got, h := scanString([]byte(s)); got != want || h != hi {
+			t.Errorf("scanString(%q) = %d %v, want %d %v", s, got, h, want, hi)
+		}
+		if got, want := indexByte([]byte(s), '\\'), strings.IndexByte(s, '\\'); got != want {
+			t.Errorf("indexByte(%q) = %d, want %d", s, got, want)
+		}
+		if got, want := validUTF8([]byte(s)), utf8.ValidString(s); got != want {
+			t.Errorf("validUTF8(%q) = %v, want %v", s, got, want)
+		}
+	}
 }
