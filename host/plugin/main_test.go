@@ -2,21 +2,17 @@ package plugin
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/xmppgw/gateway/abi"
+	"github.com/xmppgw/gateway/host/internal/wasmtest"
 )
 
 // Paths set by TestMain.
@@ -26,56 +22,13 @@ var (
 )
 
 func TestMain(m *testing.M) {
-	dir, err := os.UserCacheDir()
-	if err != nil {
-		dir = os.TempDir()
-	}
-	dir = filepath.Join(dir, "gateway-test-wasm")
-	cacheDir = filepath.Join(dir, "wazero")
-	if guestWasm, err = buildGuest(dir, "testdata/guest"); err != nil {
+	var err error
+	cacheDir = wasmtest.CacheDir()
+	if guestWasm, err = wasmtest.BuildPath("host/plugin/testdata/guest"); err != nil {
 		fmt.Fprintln(os.Stderr, "building the test guest:", err)
 		os.Exit(1)
 	}
 	os.Exit(m.Run())
-}
-
-// buildGuest builds a Go guest with GOOS=wasip1, caching the result by a hash of its sources
-// (and of abi/, which it imports, and of the Go version).
-func buildGuest(cache, src string) (string, error) {
-	h := sha256.New()
-	fmt.Fprintln(h, runtime.Version())
-	for _, pattern := range []string{filepath.Join(src, "*.go"), "../../abi/*.go"} {
-		files, _ := filepath.Glob(pattern)
-		sort.Strings(files)
-		for _, f := range files {
-			b, err := os.ReadFile(f)
-			if err != nil {
-				return "", err
-			}
-			fmt.Fprintf(h, "%s %d\n", filepath.Base(f), len(b))
-			h.Write(b)
-		}
-	}
-	out := filepath.Join(cache, filepath.Base(src)+"-"+hex.EncodeToString(h.Sum(nil))[:16]+".wasm")
-	if _, err := os.Stat(out); err == nil {
-		return out, nil
-	}
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.CreateTemp(cache, "build-*.wasm")
-	if err != nil {
-		return "", err
-	}
-	tmp.Close()
-	defer os.Remove(tmp.Name())
-	// go test puts the running toolchain's bin folder first in PATH.
-	cmd := exec.Command("go", "build", "-buildmode=c-shared", "-o", tmp.Name(), "./"+src)
-	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
-	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("%v: %s", err, b)
-	}
-	return out, os.Rename(tmp.Name(), out)
 }
 
 // recorder is the test Host: it records calls and logs, and answers contact.text with

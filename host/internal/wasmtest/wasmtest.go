@@ -25,17 +25,26 @@ var (
 // GOOS=wasip1 and returns the .wasm path. It fails the test if the build fails.
 func Build(t testing.TB, dir string) string {
 	t.Helper()
+	p, err := BuildPath(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// BuildPath is Build for callers without a test, such as TestMain: it returns the error.
+func BuildPath(dir string) (string, error) {
 	mu.Lock()
 	defer mu.Unlock()
 	if p, ok := built[dir]; ok {
-		return p
+		return p, nil
 	}
 	p, err := build(dir)
 	if err != nil {
-		t.Fatalf("build plugin %s: %v", dir, err)
+		return "", fmt.Errorf("build plugin %s: %w", dir, err)
 	}
 	built[dir] = p
-	return p
+	return p, nil
 }
 
 // Root returns the module's root folder.
