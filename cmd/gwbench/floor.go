@@ -53,6 +53,7 @@ const kvQuota = 1024 * 1024
 type floor struct {
 	jid     string
 	st      *store.Store
+	later   store.Later // as in the gateway, writes that commit with the next group
 	link    *xmpp.Link
 	log     *slog.Logger
 	journal bool
@@ -96,6 +97,7 @@ func runFloor(args []string) int {
 	defer st.Close()
 	f := &floor{jid: *jid, st: st, log: log, journal: *journal && *withStore, noStore: !*withStore, ready: *ready, ctx: ctx,
 		workers: map[string]chan *xmpp.Element{}, iqs: map[string]func(*xmpp.Element){}}
+	f.later = st.Later(func(err error) { log.Error("store write", "err", err) })
 	f.out = &floorOutbox{f: f, in: make(chan store.OutItem, 4096)}
 	f.link = xmpp.NewLink(xmpp.LinkConfig{JID: *jid, Addr: *addr, Secret: secret, Logger: log}, f)
 	go f.out.run(ctx)
@@ -213,13 +215,11 @@ func (f *floor) echo(u *userState, s *xmpp.Element) {
 	uid, eid := "u-"+n, "e-"+n
 
 	// message_sent: the journal entry is closed, the ids are mapped, the receipt goes out.
-	// As in the gateway, these commit with the next group of writes, without waiting.
-	later := f.st.Later(func(err error) { f.log.Error("store write", "err", err) })
 	if f.journal && id != "" {
-		later.JournalClose(f.jid, u.user, id)
+		f.later.JournalClose(f.jid, u.user, id)
 	}
 	if !f.noStore {
-		later.PutMsgID(f.jid, u.user, local, id, uid)
+		f.later.PutMsgID(f.jid, u.user, local, id, uid)
 	}
 	if receipt {
 		f.out.send(ctx, xmpp.Elem(xmpp.NSComponent, xmpp.KindMessage, "type", "chat", "from", puppet, "to", u.user, "id", f.newMessageID(u)).
@@ -251,7 +251,7 @@ func (f *floor) echo(u *userState, s *xmpp.Element) {
 		Add(xmpp.Elem(xmpp.NSComponent, "body").WithText("echo: "+text), xmpp.Elem(nsMarkers, "markable"),
 			xmpp.Elem(nsStanzaID, "stanza-id", "id", xid, "by", u.user))
 	if !f.noStore {
-		later.PutMsgID(f.jid, u.user, local, xid, eid)
+		f.later.PutMsgID(f.jid, u.user, local, xid, eid)
 	}
 	f.out.send(ctx, m)
 	if full && !f.noStore {
@@ -359,7 +359,7 @@ func (o *floorOutbox) ping(ctx context.Context) {
 		more := o.sent > o.acked
 		o.mu.Unlock()
 		if ok {
-			o.f.st.Later(func(err error) { o.f.log.Error("outbox: ack", "err", err) }).Ack(o.f.jid, upto)
+			o.f.later.Ack(o.f.jid, upto)
 			if more {
 				o.ping(ctx)
 			}

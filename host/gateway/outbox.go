@@ -17,8 +17,9 @@ import (
 // whatever was not confirmed is sent again, in order, with the same ids (clients drop a
 // duplicate id).
 type outbox struct {
-	g  *Gateway
-	st *store.Store
+	g     *Gateway
+	st    *store.Store
+	later store.Later // acknowledgements: they commit with the next group of writes
 
 	in   chan outMsg
 	wake chan struct{} // the link came up: resend what is unconfirmed
@@ -44,7 +45,9 @@ type outMsg struct {
 const maxOutBatch = 256
 
 func newOutbox(g *Gateway, st *store.Store) *outbox {
-	return &outbox{g: g, st: st, in: make(chan outMsg, 4096), wake: make(chan struct{}, 1)}
+	o := &outbox{g: g, st: st, in: make(chan outMsg, 4096), wake: make(chan struct{}, 1)}
+	o.later = st.Later(func(err error) { g.log.Error("outbox: ack", "err", err) })
+	return o
 }
 
 // send queues a message for durable delivery. It blocks only while the queue is full.
@@ -176,7 +179,7 @@ func (o *outbox) ping(ctx context.Context) {
 		more := o.sent > o.acked
 		o.mu.Unlock()
 		if ok {
-			o.st.Later(o.ackFailed).Ack(o.g.opts.JID, upto)
+			o.later.Ack(o.g.opts.JID, upto)
 			o.release()
 		}
 		if more && ok {
@@ -184,8 +187,6 @@ func (o *outbox) ping(ctx context.Context) {
 		}
 	})
 }
-
-func (o *outbox) ackFailed(err error) { o.g.log.Error("outbox: ack", "err", err) }
 
 // release wakes Flush callers once nothing is unconfirmed.
 func (o *outbox) release() {
