@@ -246,14 +246,7 @@ func (t *session) onAvatar(ctx callCtx, resp json.RawMessage, err error) error {
 	if t.avatars[ctx.User] == ctx.Photo {
 		delete(t.avatars, ctx.User)
 	}
-	var f tdFile
-	if err == nil && unmarshal(resp, &f) != nil {
-		err = errors.New("not a file")
-	}
-	h := f.handle()
-	if err == nil && h == "" {
-		err = errors.New("the download did not complete")
-	}
+	_, h, err := downloaded(resp, err)
 	if err != nil {
 		t.s.Logf(abi.LogInfo, "telegram: avatar of %d: %v", ctx.User, err)
 		return nil

@@ -247,8 +247,9 @@ func describeSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// onDownload: a message's file is downloaded (a host handle), or could not be.
-func (t *session) onDownload(ctx callCtx, resp json.RawMessage, err error) error {
+// downloaded reads the answer to downloadFile: the file, and the host handle of its completed
+// download.
+func downloaded(resp json.RawMessage, err error) (tdFile, string, error) {
 	var f tdFile
 	if err == nil && unmarshal(resp, &f) != nil {
 		err = errors.New("not a file")
@@ -257,6 +258,12 @@ func (t *session) onDownload(ctx callCtx, resp json.RawMessage, err error) error
 	if err == nil && h == "" {
 		err = errors.New("the download did not complete")
 	}
+	return f, h, err
+}
+
+// onDownload: a message's file is downloaded (a host handle), or could not be.
+func (t *session) onDownload(ctx callCtx, resp json.RawMessage, err error) error {
+	f, h, err := downloaded(resp, err)
 	if err != nil {
 		text := "/me sent a " + ctx.Kind + " that could not be downloaded: " + reason(err)
 		return t.contact(ctx.User).Text(msgID(ctx.Msg), text, carbon(ctx.Carbon)...)
