@@ -661,14 +661,22 @@ func inputFile(f *abi.File, ctx callCtx) obj {
 	return req("inputMessageDocument", "document", file, "disable_content_type_detection", false, "caption", caption)
 }
 
+// targetMsg resolves the contact and the message that a correction, retraction or reaction of
+// the user's is about.
+func (t *session) targetMsg(c *gateway.Contact, id abi.LegacyMsgID) (user, msg int64, err error) {
+	if user, err = t.contactUser(c); err != nil {
+		return 0, 0, err
+	}
+	if msg = parseMsgID(id); msg == 0 {
+		return 0, 0, abi.Errorf(abi.CodeInvalid, "%q is not a Telegram message id", id)
+	}
+	return user, msg, nil
+}
+
 func (t *session) OnCorrect(c *gateway.Contact, m abi.Correct) error {
-	u, err := t.contactUser(c)
+	u, target, err := t.targetMsg(c, m.Target)
 	if err != nil {
 		return err
-	}
-	target := parseMsgID(m.Target)
-	if target == 0 {
-		return abi.Errorf(abi.CodeInvalid, "%q is not a Telegram message id", m.Target)
 	}
 	k := msgKey{u, target}
 	t.ourEdits[k] = m.Text
@@ -677,13 +685,9 @@ func (t *session) OnCorrect(c *gateway.Contact, m abi.Correct) error {
 }
 
 func (t *session) OnRetract(c *gateway.Contact, m abi.Retract) error {
-	u, err := t.contactUser(c)
+	u, target, err := t.targetMsg(c, m.Target)
 	if err != nil {
 		return err
-	}
-	target := parseMsgID(m.Target)
-	if target == 0 {
-		return abi.Errorf(abi.CodeInvalid, "%q is not a Telegram message id", m.Target)
 	}
 	t.ourDeletes[msgKey{u, target}] = true
 	return t.call(req("deleteMessages", "chat_id", u, "message_ids", []int64{target}, "revoke", true),
@@ -693,13 +697,9 @@ func (t *session) OnRetract(c *gateway.Contact, m abi.Retract) error {
 // OnReact sets the user's reactions on a message to the full set given: the ones gone are
 // removed, the new ones added (setMessageReactions is for bots only).
 func (t *session) OnReact(c *gateway.Contact, m abi.React) error {
-	u, err := t.contactUser(c)
+	u, target, err := t.targetMsg(c, m.Target)
 	if err != nil {
 		return err
-	}
-	target := parseMsgID(m.Target)
-	if target == 0 {
-		return abi.Errorf(abi.CodeInvalid, "%q is not a Telegram message id", m.Target)
 	}
 	want := []string{}
 	for _, e := range m.Reactions {
