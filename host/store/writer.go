@@ -24,11 +24,10 @@ type writer struct {
 	stop chan struct{}
 	done chan struct{}
 
-	mu       sync.Mutex
-	cur      *batch            // being filled; nil when nothing is queued
-	inflight *batch            // being committed
-	last     map[string]*batch // per key (a user's JID, or "" for the whole gateway queue): the batch holding its latest write
-	closed   bool
+	mu     sync.Mutex
+	cur    *batch            // being filled; nil when nothing is queued
+	last   map[string]*batch // per key (a user's JID, or "" for the whole gateway queue): the batch holding its latest write
+	closed bool
 
 	commits, writes atomic.Int64 // transactions committed and writes queued, for Stats
 }
@@ -45,6 +44,8 @@ type op struct {
 	run   func(ctx context.Context, tx *sql.Tx) error
 	err   *error      // where a waiting caller gets the op's result
 	onErr func(error) // a Later write's error handler
+	what  string      // a Later write's name and subject, for its error
+	who   string
 }
 
 func newWriter(s *Store) *writer {
@@ -92,10 +93,10 @@ func (w *writer) write(ctx context.Context, key string, run func(ctx context.Con
 	}
 }
 
-// later queues run without waiting; a failure goes to onErr (if not nil) on the writer's goroutine.
-func (w *writer) later(key string, onErr func(error), run func(ctx context.Context, tx *sql.Tx) error) {
-	if _, err := w.queue(op{key: key, run: run, onErr: onErr}); err != nil && onErr != nil {
-		onErr(err)
+// later queues o without waiting; a failure goes to o.onErr (if not nil) on the writer's goroutine.
+func (w *writer) later(o op) {
+	if _, err := w.queue(o); err != nil {
+		o.result(err)
 	}
 }
 
@@ -133,7 +134,7 @@ func (w *writer) drain() {
 	for {
 		w.mu.Lock()
 		b := w.cur
-		w.cur, w.inflight = nil, b
+		w.cur = nil
 		w.mu.Unlock()
 		if b == nil {
 			return
@@ -148,7 +149,6 @@ func (w *writer) drain() {
 		if w.last[""] == b {
 			delete(w.last, "")
 		}
-		w.inflight = nil
 		w.mu.Unlock()
 		close(b.done)
 	}
@@ -189,7 +189,7 @@ func (o op) result(err error) {
 		*o.err = err
 	}
 	if err != nil && o.onErr != nil {
-		o.onErr(err)
+		o.onErr(fmt.Errorf("store: %s %s: %w", o.what, o.who, err))
 	}
 }
 
@@ -237,24 +237,17 @@ func (s *Store) Later(onErr func(error)) Later { return Later{s: s, onErr: onErr
 
 // PutMsgID is Store.PutMsgID without waiting.
 func (l Later) PutMsgID(gw, jid, chat, xmppID, legacyID string) {
-	l.s.w.later(jid, l.wrap("put msg id", jid), l.s.putMsgOp(gw, jid, chat, xmppID, legacyID))
+	l.s.w.later(op{key: jid, run: l.s.putMsgOp(gw, jid, chat, xmppID, legacyID), onErr: l.onErr, what: "put msg id", who: jid})
 }
 
 // JournalClose is Store.JournalClose without waiting.
 func (l Later) JournalClose(gw, jid, id string) {
-	l.s.w.later(jid, l.wrap("journal close", jid), l.s.journalCloseOp(gw, jid, id))
+	l.s.w.later(op{key: jid, run: l.s.journalCloseOp(gw, jid, id), onErr: l.onErr, what: "journal close", who: jid})
 }
 
 // Ack is Store.Ack without waiting.
 func (l Later) Ack(gw string, uptoSeq int64) {
-	l.s.w.later("", l.wrap("ack", gw), l.s.ackOp(gw, uptoSeq))
-}
-
-func (l Later) wrap(what, who string) func(error) {
-	if l.onErr == nil {
-		return nil
-	}
-	return func(err error) { l.onErr(fmt.Errorf("store: %s %s: %w", what, who, err)) }
+	l.s.w.later(op{run: l.s.ackOp(gw, uptoSeq), onErr: l.onErr, what: "ack", who: gw})
 }
 
 // Stats counts the frequent writes and the transactions that committed them; their ratio
