@@ -342,18 +342,17 @@ func (s *Session) messageSent(r abi.MessageSent) ([]byte, error) {
 }
 
 func (s *Session) messageFailed(r abi.MessageFailed) ([]byte, error) {
-	st, what := s.actions.take(r.ID), "the "
-	switch {
-	case st != nil:
-		what += actionKind(st)
-	case s.pending()[r.ID] != nil:
-		st, what = s.pending()[r.ID].stanza, "the message"
+	st := s.actions.take(r.ID)
+	if st == nil {
+		sm := s.pending()[r.ID]
+		if sm == nil {
+			return nil, abi.Errorf(abi.CodeNotFound, "no message %q awaiting confirmation", r.ID)
+		}
+		st = sm.stanza
 		s.closeMessage(r.ID)
-	default:
-		return nil, abi.Errorf(abi.CodeNotFound, "no message %q awaiting confirmation", r.ID)
 	}
 	s.m.send(xmpp.ErrorReply(st, &xmpp.StanzaError{Type: xmpp.ErrTypeCancel, Condition: "not-acceptable",
-		Text: s.m.cfg.Name + " refused " + what + ": " + r.Error}))
+		Text: s.m.cfg.Name + " refused the " + actionKind(st) + ": " + r.Error}))
 	return empty, nil
 }
 
