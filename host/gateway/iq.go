@@ -58,9 +58,14 @@ func (t *iqTracker) finish(id string, resp *xmpp.Element, err error) bool {
 // is passed as the response with a nil error: the caller reads the condition. cb runs on the
 // link's reader goroutine or a timer goroutine: it must not block.
 func (g *Gateway) SendIQ(ctx context.Context, iq *xmpp.Element, timeout time.Duration, cb func(*xmpp.Element, error)) {
+	g.sendIQOn(ctx, 0, iq, timeout, cb)
+}
+
+// sendIQOn is SendIQ on the link's connection conn only (0: whichever is up).
+func (g *Gateway) sendIQOn(ctx context.Context, conn int64, iq *xmpp.Element, timeout time.Duration, cb func(*xmpp.Element, error)) {
 	id := g.iqs.add(cb, timeout)
 	iq.Set("id", id)
-	if err := g.link.Send(ctx, iq); err != nil {
+	if err := g.link.SendRawOn(ctx, conn, xmpp.KindIQ, iq.AppendXML(make([]byte, 0, 256), xmpp.NSComponent)); err != nil {
 		g.iqs.finish(id, nil, err)
 	}
 }

@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -13,9 +14,10 @@ import (
 // The outbox makes messages to users survive a broken link or a crash. XEP-0114 has no
 // acknowledgements, so a message is written to the store before it is sent, and deleted only
 // when an IQ sent after it on the same stream (a ping) has been answered: the server processes a
-// stream in order, so it has taken everything before the ping. After a reconnect, or a restart,
-// whatever was not confirmed is sent again, in order, with the same ids (clients drop a
-// duplicate id).
+// stream in order, so it has taken everything before the ping. A ping therefore confirms only
+// what its own connection carried; so a new connection (after a reconnect, or a restart) first
+// carries every unconfirmed message again, in order, with the same ids (clients drop a
+// duplicate id), before anything newer.
 type outbox struct {
 	g     *Gateway
 	st    *store.Store
@@ -26,14 +28,10 @@ type outbox struct {
 
 	mu      sync.Mutex
 	waiters []chan struct{} // Flush callers, released when everything queued so far is confirmed
-	sent    int64           // highest seq written to the link
+	conn    int64           // the link connection carrying every unconfirmed message up to sent; 0: none
+	sent    int64           // highest seq written to conn
 	acked   int64           // highest seq confirmed
 	pinging bool
-
-	// The connection the latest writes went to, and the first seq written to it: a resend
-	// skips what the current connection already carried.
-	conn      int64
-	connFirst int64
 }
 
 type outMsg struct {
@@ -81,7 +79,9 @@ func (o *outbox) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-o.wake:
-			o.resend(ctx)
+			if _, ok := o.catchUp(ctx); ok {
+				o.ping(ctx)
+			}
 		case m := <-o.in:
 			batch = append(batch[:0], m)
 		drain:
@@ -97,82 +97,123 @@ func (o *outbox) run(ctx context.Context) {
 			for _, m := range batch {
 				items = append(items, m.item)
 			}
+			persisted := true
 			if err := o.st.EnqueueBatch(ctx, o.g.opts.JID, items); err != nil {
 				// The store is gone: send anyway rather than hold messages back.
 				o.g.log.Error("outbox: persist failed, sending without a copy", "err", err, "count", len(items))
+				persisted = false
 			}
-			for i, m := range batch {
-				o.write(ctx, m.kind, items[i])
-			}
-			o.ping(ctx)
+			o.deliver(ctx, batch, items, persisted)
 		}
 	}
 }
 
-// write sends one persisted message if the link is up; otherwise it stays for the resend.
-func (o *outbox) write(ctx context.Context, kind string, it store.OutItem) {
-	conn := o.g.link.ConnID()
-	if err := o.g.link.SendRaw(ctx, kind, []byte(it.Payload)); err != nil {
-		return
+// deliver sends a batch just written to the store (or not, if the store failed) and asks for
+// its confirmation. While the link is down the persisted messages wait for catchUp.
+func (o *outbox) deliver(ctx context.Context, batch []outMsg, items []store.OutItem, persisted bool) {
+	conn, ok := o.catchUp(ctx)
+	for i, m := range batch {
+		switch {
+		case !persisted:
+			_ = o.g.link.SendRaw(ctx, m.kind, []byte(items[i].Payload))
+		case !ok:
+			return
+		case !o.write(ctx, conn, m.kind, items[i]):
+			return // the connection is gone: the next one carries the rest
+		}
+	}
+	o.ping(ctx)
+}
+
+// write sends one persisted message on the connection conn; it reports whether it went out.
+// A message already carried by conn (by catchUp) is not sent twice.
+func (o *outbox) write(ctx context.Context, conn int64, kind string, it store.OutItem) bool {
+	o.mu.Lock()
+	done := o.conn == conn && it.Seq <= o.sent
+	o.mu.Unlock()
+	if done {
+		return true
+	}
+	if err := o.g.link.SendRawOn(ctx, conn, kind, []byte(it.Payload)); err != nil {
+		return false
 	}
 	o.mu.Lock()
-	if conn != o.conn {
-		o.conn, o.connFirst = conn, it.Seq
-	}
-	if it.Seq > o.sent {
+	if o.conn == conn && it.Seq > o.sent {
 		o.sent = it.Seq
 	}
 	o.mu.Unlock()
+	return true
 }
 
-// resend sends every unconfirmed message again, oldest first.
-func (o *outbox) resend(ctx context.Context) {
-	o.mu.Lock()
-	after := o.acked
-	cur := o.g.link.ConnID()
-	skipFrom := int64(-1)
-	if o.conn == cur {
-		skipFrom = o.connFirst // already carried by this connection
+// catchUp makes sure the connection that is up has carried every unconfirmed message, oldest
+// first, and returns it; ok is false while the link is down or the store cannot be read.
+func (o *outbox) catchUp(ctx context.Context) (conn int64, ok bool) {
+	conn = o.g.link.Current()
+	if conn == 0 {
+		return 0, false
 	}
+	o.mu.Lock()
+	if o.conn == conn {
+		o.mu.Unlock()
+		return conn, true
+	}
+	// Nothing past the confirmed point has been carried by this connection yet.
+	o.conn, o.sent = conn, o.acked
+	after := o.acked
 	o.mu.Unlock()
+	n := 0
 	for {
 		page, err := o.st.Pending(ctx, o.g.opts.JID, after, maxOutBatch)
 		if err != nil {
 			o.g.log.Error("outbox: read unconfirmed messages", "err", err)
-			return
+			o.forget(conn)
+			return 0, false
 		}
 		for _, it := range page {
-			if skipFrom < 0 || it.Seq < skipFrom {
-				o.write(ctx, xmpp.KindMessage, it)
+			if !o.write(ctx, conn, xmpp.KindMessage, it) {
+				o.forget(conn)
+				return 0, false
 			}
 			after = it.Seq
+			n++
 		}
 		if len(page) < maxOutBatch {
 			break
 		}
 	}
-	if after > 0 {
-		o.g.log.Info("outbox: unconfirmed messages sent again", "up_to", after)
+	if n > 0 {
+		o.g.log.Info("outbox: unconfirmed messages sent again", "count", n, "up_to", after)
 	}
-	o.ping(ctx)
+	return conn, true
 }
 
-// ping asks the server for a sign that it took everything sent so far; at most one is in flight.
+// forget marks conn as not carrying the unconfirmed messages, so that the next attempt
+// starts over from the confirmed point.
+func (o *outbox) forget(conn int64) {
+	o.mu.Lock()
+	if o.conn == conn {
+		o.conn = 0
+	}
+	o.mu.Unlock()
+}
+
+// ping asks the server for a sign that it took everything sent so far on the current
+// connection; at most one is in flight.
 func (o *outbox) ping(ctx context.Context) {
 	o.mu.Lock()
-	if o.pinging || o.sent <= o.acked {
+	if o.pinging || o.conn == 0 || o.sent <= o.acked {
 		o.mu.Unlock()
 		return
 	}
 	o.pinging = true
-	upto := o.sent
+	conn, upto := o.conn, o.sent
 	o.mu.Unlock()
 	iq := xmpp.Elem(xmpp.NSComponent, xmpp.KindIQ, "type", "get", "from", o.g.opts.JID, "to", o.g.serverDomain()).
 		Add(xmpp.Elem(NSPing, "ping"))
-	o.g.SendIQ(ctx, iq, 30*time.Second, func(resp *xmpp.Element, err error) {
+	o.g.sendIQOn(ctx, conn, iq, 30*time.Second, func(resp *xmpp.Element, err error) {
+		ok := err == nil && resp != nil
 		o.mu.Lock()
 		o.pinging = false
-		ok := err == nil && resp != nil
 		if ok && upto > o.acked {
 			o.acked = upto
 		}
@@ -182,7 +223,9 @@ func (o *outbox) ping(ctx context.Context) {
 			o.later.Ack(o.g.opts.JID, upto)
 			o.release()
 		}
-		if more && ok {
+		// Ask again after an answer, or a timeout on a connection still up; a connection
+		// that is gone leaves the rest to the next one's catchUp.
+		if more && (ok || errors.Is(err, ErrIQTimeout) && o.g.link.Current() == conn) {
 			o.ping(ctx)
 		}
 	})

@@ -156,3 +156,65 @@ func TestOutboxLosesNothing(t *testing.T) {
 	_, dups = got.count()
 	t.Logf("after a crash: 400 of 400 arrived, %d duplicates in all", dups)
 }
+
+// A ping answered on a new connection confirms only what that connection carried: messages
+// lost with the old one arrive even when newer ones, sent while the link comes back, are
+// confirmed first.
+func TestOutboxReconnectConfirmsOnlyWhatItCarried(t *testing.T) {
+	st, err := store.Open(context.Background(), store.Options{DSN: filepath.Join(t.TempDir(), "gw.db")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	srv, err := fakexmpp.Start("localhost")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	var got received
+	srv.OnStanza(got.add)
+	g, _ := startGateway(t, srv, st)
+	waitUp(t, g)
+	ctx := context.Background()
+
+	// A steady stream of messages while the link breaks and comes back.
+	stop := make(chan struct{})
+	sent := make(chan int)
+	go func() {
+		n := 0
+		defer func() { sent <- n }()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			_ = g.Send(ctx, message(n))
+			n++
+			time.Sleep(100 * time.Microsecond)
+		}
+	}()
+	const cycles = 10
+	for range cycles {
+		time.Sleep(20 * time.Millisecond)
+		// What the server reads from now on is lost with the connection, never confirmed.
+		srv.HoldPings.Store(true)
+		srv.LoseMessages.Store(true)
+		time.Sleep(10 * time.Millisecond)
+		srv.Drop()
+		srv.LoseMessages.Store(false)
+		srv.HoldPings.Store(false)
+		waitUp(t, g)
+	}
+	close(stop)
+	total := <-sent
+	deadline := time.Now().Add(10 * time.Second)
+	for n, _ := got.count(); n < total; n, _ = got.count() {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d of %d messages arrived", n, total)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	_, dups := got.count()
+	t.Logf("%d of %d arrived over %d reconnects, %d duplicates", total, total, cycles, dups)
+}

@@ -16,7 +16,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"mellium.im/xmpp/component"
@@ -71,6 +70,7 @@ var ErrAuth = errors.New("the XMPP server refused the component secret (not-auth
 
 // wire is one connection's write side.
 type wire struct {
+	id   int64 // counts the connections: 1 for the first
 	out  chan []byte
 	done chan struct{} // closed when the connection is gone
 }
@@ -90,10 +90,10 @@ type Link struct {
 	log     *slog.Logger
 	m       *metrics.Gateway
 
-	mu      sync.Mutex
-	status  Status
-	cur     *wire // the current connection's write queue; nil while down
-	connCnt atomic.Int64
+	mu     sync.Mutex
+	status Status
+	cur    *wire // the current connection's write queue; nil while down
+	conns  int64 // connections made so far
 }
 
 // NewLink creates a link; Run connects it.
@@ -125,8 +125,16 @@ func NewLink(cfg LinkConfig, h Handler) *Link {
 	}
 }
 
-// ConnID counts the connections made so far; it changes each time the link comes up again.
-func (l *Link) ConnID() int64 { return l.connCnt.Load() }
+// Current identifies the connection that is up, 0 while the link is down. Each connection
+// gets a new value, so a caller can tell whether what it sent earlier went over the same stream.
+func (l *Link) Current() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cur == nil {
+		return 0
+	}
+	return l.cur.id
+}
 
 // Status returns the link's current state.
 func (l *Link) Status() Status {
@@ -222,10 +230,12 @@ func (l *Link) connectOnce(ctx context.Context) error {
 	out := cur.out
 	l.mu.Lock()
 	l.status = Status{Connected: true, Since: time.Now()}
+	l.conns++
+	cur.id = l.conns
 	l.cur = cur
 	l.mu.Unlock()
 	l.m.Connected.Set(1)
-	if l.connCnt.Add(1) > 1 {
+	if cur.id > 1 {
 		l.m.Reconnects.Inc()
 	}
 	l.log.Info("component link up", "addr", l.cfg.Addr)
@@ -259,12 +269,14 @@ func (l *Link) connectOnce(ctx context.Context) error {
 		return nil
 	case res = <-readErr:
 		l.m.Error("read")
+		stop()
+		conn.Close()
+		<-writeDone
 	case res = <-writeDone:
 		l.m.Error("write")
+		conn.Close() // ends the reader, which may still hand over stanzas until then
+		<-readErr
 	}
-	stop()
-	conn.Close()
-	<-writeDone
 	return res
 }
 
@@ -332,10 +344,16 @@ func (l *Link) Send(ctx context.Context, e *Element) error {
 
 // SendRaw queues a serialised stanza of the given kind ("message", "presence", "iq").
 func (l *Link) SendRaw(ctx context.Context, kind string, b []byte) error {
+	return l.SendRawOn(ctx, 0, kind, b)
+}
+
+// SendRawOn is SendRaw on the connection conn (from Current) only: it returns ErrDisconnected
+// if that connection is gone, even when another one is up. Conn 0 means whichever is up.
+func (l *Link) SendRawOn(ctx context.Context, conn int64, kind string, b []byte) error {
 	l.mu.Lock()
 	cur := l.cur
 	l.mu.Unlock()
-	if cur == nil {
+	if cur == nil || (conn != 0 && cur.id != conn) {
 		return ErrDisconnected
 	}
 	select {

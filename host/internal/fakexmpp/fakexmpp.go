@@ -24,6 +24,9 @@ type Server struct {
 
 	// HoldPings makes the server leave pings unanswered (a link that dies before confirming).
 	HoldPings atomic.Bool
+	// LoseMessages makes the server drop the messages it reads, unseen, as if they had been
+	// lost with a dying connection's buffers.
+	LoseMessages atomic.Bool
 
 	// Counters of what the gateway sent.
 	RosterPushes atomic.Int64
@@ -85,6 +88,20 @@ func (s *Server) Drop() {
 	}
 }
 
+// Reset aborts the current component connection with a TCP reset, so that the gateway's
+// writes may fail before its reads notice.
+func (s *Server) Reset() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		if tc, ok := s.conn.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		s.conn.Close()
+		s.conn, s.w = nil, nil
+	}
+}
+
 // Send writes a stanza to the gateway, as if a user had sent it.
 func (s *Server) Send(e *xmpp.Element) error {
 	s.mu.Lock()
@@ -125,10 +142,11 @@ func (s *Server) serve(c net.Conn) {
 	if err := d.Skip(); err != nil {
 		return
 	}
-	fmt.Fprintf(w, `<handshake/><message from='%s'><privilege xmlns='urn:xmpp:privilege:2'><perm access='roster' type='both'/><perm access='message' type='outgoing'/></privilege></message>`, s.Domain)
-	w.Flush()
+	// The connection is current before the gateway learns that it is up.
 	s.mu.Lock()
 	s.conn, s.w = c, w
+	fmt.Fprintf(w, `<handshake/><message from='%s'><privilege xmlns='urn:xmpp:privilege:2'><perm access='roster' type='both'/><perm access='message' type='outgoing'/></privilege></message>`, s.Domain)
+	w.Flush()
 	s.mu.Unlock()
 	for {
 		start, err := nextStart(d)
@@ -148,6 +166,9 @@ func (s *Server) handle(el *xmpp.Element) {
 	case xmpp.KindPresence:
 		s.Presences.Add(1)
 	case xmpp.KindMessage:
+		if s.LoseMessages.Load() {
+			return
+		}
 		s.Messages.Add(1)
 	case xmpp.KindIQ:
 		s.IQs.Add(1)
