@@ -66,6 +66,10 @@ type Store struct {
 	// postgres:// URL or key=value DSN. It is a Secret because a postgres DSN
 	// may hold a password; use Reveal to open the database.
 	DSN Secret
+	// KeepMessageIDs is how long the XMPP <-> network message-id mappings are kept (what
+	// corrections, retractions, reactions, replies and markers resolve through); 0 keeps them
+	// forever. From keep_message_ids_days, default 90 days.
+	KeepMessageIDs time.Duration
 }
 
 // Admin configures the admin HTTP interface.

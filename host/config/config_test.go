@@ -254,6 +254,11 @@ func TestBadConfigs(t *testing.T) {
 			want: `gateway.toml:3: store.dsn: expected a postgres:// URL or key=value DSN (value not shown: it may hold a password)`,
 		},
 		{
+			name: "negative message id retention",
+			toml: "[store]\nkeep_message_ids_days = -1\n" + gw,
+			want: `gateway.toml:2: store.keep_message_ids_days: expected a number of days (0 keeps them forever) from 0 to 36500, got -1`,
+		},
+		{
 			name: "unknown store driver",
 			toml: "[store]\ndriver = \"mysql\"\n" + gw,
 			want: `gateway.toml:2: store.driver: expected "sqlite" or "postgres", got "mysql"`,
@@ -344,6 +349,9 @@ func TestDefaults(t *testing.T) {
 	if cfg.Store.Driver != "sqlite" || cfg.Store.DSN.Reveal() != filepath.Join(data, "gateway.db") {
 		t.Errorf("Store = %q %q", cfg.Store.Driver, cfg.Store.DSN.Reveal())
 	}
+	if cfg.Store.KeepMessageIDs != 90*24*time.Hour {
+		t.Errorf("Store.KeepMessageIDs = %v, want 90 days", cfg.Store.KeepMessageIDs)
+	}
 	if cfg.Admin != (Admin{Listen: "127.0.0.1:8089"}) {
 		t.Errorf("Admin = %+v", cfg.Admin)
 	}
@@ -391,6 +399,7 @@ port = 5348
 [store]
 driver = "postgres"
 dsn_file = "pg.dsn"
+keep_message_ids_days = 30
 [admin]
 listen = "0.0.0.0:9000"
 allow_public = true
@@ -491,6 +500,7 @@ fixture = "fixtures/sim.json"
 	}
 	for _, want := range []string{
 		"store:        postgres, host db.example.org:5433, database gateway",
+		"message ids:  kept 30 days",
 		"admin:        http://0.0.0.0:9000 (public listening allowed)",
 		"gateway telegram.localhost",
 		"  plugin:        " + filepath.Join(conf, "plugins/tg.wasm"),

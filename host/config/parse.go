@@ -48,6 +48,7 @@ type rawStore struct {
 	DSN     any `toml:"dsn"`
 	DSNFile any `toml:"dsn_file"`
 	DSNEnv  any `toml:"dsn_env"`
+	Keep    any `toml:"keep_message_ids_days"`
 }
 
 type rawAdmin struct {
@@ -335,6 +336,8 @@ func (c *checker) store(cfg *Config, raw *rawStore) {
 		}
 	}
 	cfg.Store.DSN = dsn
+	days := c.integer("store.keep_message_ids_days", raw.Keep, 90, 0, 36500, "a number of days (0 keeps them forever)")
+	cfg.Store.KeepMessageIDs = time.Duration(days) * 24 * time.Hour
 }
 
 // validPostgresDSN accepts a postgres:// or postgresql:// URL, or a

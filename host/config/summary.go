@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Summary describes in plain text what this configuration would run, for
@@ -21,6 +22,11 @@ func (c *Config) Summary() string {
 	w("log:          level %s, format %s", c.Log.Level, c.Log.Format)
 	w("xmpp server:  %s (component port)", net.JoinHostPort(c.XMPP.Host, strconv.Itoa(c.XMPP.Port)))
 	w("store:        %s", c.Store.location())
+	if c.Store.KeepMessageIDs > 0 {
+		w("message ids:  kept %d days", c.Store.KeepMessageIDs/(24*time.Hour))
+	} else {
+		w("message ids:  kept forever")
+	}
 	switch {
 	case c.Admin.Listen == "":
 		w("admin:        disabled")

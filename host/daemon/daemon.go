@@ -44,6 +44,9 @@ type Options struct {
 	// PluginCacheDir overrides where compiled plugins are cached (default: data_dir/wasm-cache),
 	// so that tests share one cache.
 	PluginCacheDir string
+	// PruneEvery is how often message-id mappings older than the store's retention are
+	// forgotten (default a day; the first time a minute after start, or PruneEvery if shorter).
+	PruneEvery time.Duration
 }
 
 // Daemon is a running gateway process.
@@ -133,7 +136,37 @@ func Start(ctx context.Context, cfg *config.Config, o Options) (d *Daemon, err e
 	for _, g := range d.Gateways {
 		d.goRun(rctx, "gateway "+g.JID(), g.Run)
 	}
+	if keep := cfg.Store.KeepMessageIDs; keep > 0 {
+		every := o.PruneEvery
+		if every <= 0 {
+			every = 24 * time.Hour
+		}
+		d.goRun(rctx, "message id pruning", func(ctx context.Context) error { return d.pruneMsgIDs(ctx, keep, every) })
+	}
 	return d, nil
+}
+
+// pruneMsgIDs forgets the message-id mappings older than keep, every so often, so that the
+// store does not grow with every message ever bridged.
+func (d *Daemon) pruneMsgIDs(ctx context.Context, keep, every time.Duration) error {
+	t := time.NewTimer(min(time.Minute, every))
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		start := time.Now()
+		n, err := d.Store.PruneMsgIDs(ctx, start.Add(-keep))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			d.log.Error("prune message ids", "err", err)
+		case n > 0:
+			d.log.Info("message ids pruned", "count", n, "older_than", keep.String(), "took", time.Since(start).Round(time.Millisecond).String())
+		}
+		t.Reset(every)
+	}
 }
 
 // gatewayOptions turns one [[gateway]] table into the options of a Gateway.

@@ -230,3 +230,45 @@ func (s *Store) JournalPending(ctx context.Context, gw, jid string) ([]JournalIt
 	}
 	return out, nil
 }
+
+// PruneMsgIDs forgets the message-id mappings created before before, for every user of every
+// gateway in the store, and returns how many it removed. Each user's mappings go in a write of
+// their own, so that message traffic is not held up behind one long transaction. After this,
+// a correction, retraction, reaction, reply or marker naming such an old message no longer
+// resolves.
+func (s *Store) PruneMsgIDs(ctx context.Context, before time.Time) (int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT gateway, jid FROM users`)
+	if err != nil {
+		return 0, fmt.Errorf("store: prune msg ids: %w", err)
+	}
+	var users [][2]string
+	for rows.Next() {
+		var u [2]string
+		if err := rows.Scan(&u[0], &u[1]); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("store: prune msg ids: %w", err)
+		}
+		users = append(users, u)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("store: prune msg ids: %w", err)
+	}
+	at := before.UnixMicro()
+	var total int64
+	for _, u := range users {
+		var n int64
+		err := s.w.write(ctx, u[1], func(ctx context.Context, tx *sql.Tx) error {
+			res, err := tx.StmtContext(ctx, s.pruneMsg).ExecContext(ctx, u[0], u[1], at)
+			if err == nil {
+				n, err = res.RowsAffected()
+			}
+			return err
+		})
+		if err != nil {
+			return total, fmt.Errorf("store: prune msg ids %s: %w", u[1], err)
+		}
+		total += n
+	}
+	return total, nil
+}

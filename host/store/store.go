@@ -19,6 +19,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -82,12 +83,13 @@ const (
 type Store struct {
 	db      *sql.DB
 	dialect dialect
+	owner   io.Closer // SQLite: the lock that makes this process the file's only user
 
 	// Prepared statements, prepared once by Open after migrating.
 	putUser, getUser, listUsers                      *sql.Stmt
 	kvGet, kvSet, kvUsage, kvLock, kvDelete, kvKeys  *sql.Stmt
 	putContact, getContact, listContacts, delContact *sql.Stmt
-	putMsg, legacyMsg, xmppMsg                       *sql.Stmt
+	putMsg, legacyMsg, xmppMsg, pruneMsg             *sql.Stmt
 	enqueue, pending, ack                            *sql.Stmt
 	jOpen, jClose, jPending                          *sql.Stmt
 	putAvatar, getAvatar, delAvatar                  *sql.Stmt
@@ -119,7 +121,7 @@ func open(ctx context.Context, o Options, steps []migration) (*Store, error) {
 	switch o.Driver {
 	case "", DriverSQLite:
 		s.dialect = sqliteDialect
-		db, err = openSQLite(o.DSN)
+		db, s.owner, err = openSQLite(o.DSN)
 	case DriverPostgres:
 		s.dialect = postgresDialect
 		db, err = openPostgres(o.DSN)
@@ -131,11 +133,11 @@ func open(ctx context.Context, o Options, steps []migration) (*Store, error) {
 	}
 	s.db = db
 	if err := db.PingContext(ctx); err != nil {
-		db.Close()
+		s.closeDB()
 		return nil, fmt.Errorf("store: connect: %w", s.inUse(err))
 	}
 	if err := s.migrate(ctx, steps); err != nil {
-		db.Close()
+		s.closeDB()
 		return nil, s.inUse(err)
 	}
 	s.w = newWriter(s)
@@ -146,16 +148,49 @@ func open(ctx context.Context, o Options, steps []migration) (*Store, error) {
 	return s, nil
 }
 
-func openSQLite(path string) (*sql.DB, error) {
-	if path == "" {
-		return nil, errors.New("store: sqlite: empty DSN (want a file path)")
+// sqlitePragmas run on every new SQLite connection; see openSQLite.
+const sqlitePragmas = "_pragma=busy_timeout(2000)" +
+	"&_pragma=locking_mode(EXCLUSIVE)" +
+	"&_pragma=journal_mode(WAL)" +
+	"&_pragma=synchronous(NORMAL)" +
+	"&_pragma=foreign_keys(1)" +
+	"&_txlock=immediate"
+
+// openSQLite opens path: a file path, a "file:" URI without parameters, or ":memory:" (a
+// database that lives as long as the Store).
+func openSQLite(path string) (*sql.DB, io.Closer, error) {
+	switch {
+	case path == "":
+		return nil, nil, errors.New("store: sqlite: empty DSN (want a file path)")
+	case path == ":memory:":
+		db, err := sql.Open("sqlite", "file::memory:?"+sqlitePragmas)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: sqlite: %w", err)
+		}
+		oneConn(db)
+		return db, nopCloser{}, nil
+	case strings.HasPrefix(path, "file:"):
+		u, err := url.Parse(path)
+		if err != nil || u.RawQuery != "" || u.Fragment != "" {
+			return nil, nil, fmt.Errorf("store: sqlite: %q: want a file: URI with a path and no parameters (the gateway sets its own)", path)
+		}
+		path = u.Path
+		if path == "" {
+			path = u.Opaque
+		}
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("store: sqlite path: %w", err)
+		return nil, nil, fmt.Errorf("store: sqlite path: %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o750); err != nil {
-		return nil, fmt.Errorf("store: sqlite: create directory: %w", err)
+		return nil, nil, fmt.Errorf("store: sqlite: create directory: %w", err)
+	}
+	// Ownership is settled before SQLite opens the file: several openers at once could
+	// otherwise each hold a shared lock that stops the others' writes until all time out.
+	owner, err := lockFile(abs)
+	if err != nil {
+		return nil, nil, err
 	}
 	// A file: URI, so that '?', '#' and '%' in the path are escaped and not
 	// mistaken for the parameter list. The pragmas run on every new
@@ -163,29 +198,33 @@ func openSQLite(path string) (*sql.DB, error) {
 	// WAL mode; a power loss may lose the last transactions but never
 	// corrupts the database. The gateway owns the file while it runs
 	// (locking_mode EXCLUSIVE): no lock and unlock system calls per
-	// transaction, no shared-memory index, and a second process gets
-	// ErrInUse after the busy timeout instead of serving the same users.
+	// transaction, no shared-memory index; a second process is refused
+	// with ErrInUse by the lock file, or else by SQLite after the busy
+	// timeout, instead of serving the same users.
 	// _txlock=immediate takes the write lock at BEGIN.
-	dsn := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String() +
-		"?_pragma=busy_timeout(2000)" +
-		"&_pragma=locking_mode(EXCLUSIVE)" +
-		"&_pragma=journal_mode(WAL)" +
-		"&_pragma=synchronous(NORMAL)" +
-		"&_pragma=foreign_keys(1)" +
-		"&_txlock=immediate"
+	dsn := (&url.URL{Scheme: "file", Path: filepath.ToSlash(abs)}).String() + "?" + sqlitePragmas
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
-		return nil, fmt.Errorf("store: sqlite: %w", err)
+		owner.Close()
+		return nil, nil, fmt.Errorf("store: sqlite: %w", err)
 	}
-	// One connection: SQLite allows one writer at a time anyway, and a
-	// single connection serialises all access inside the process instead of
-	// surfacing SQLITE_BUSY. The connection is kept forever.
+	oneConn(db)
+	return db, owner, nil
+}
+
+// oneConn makes db use a single connection, kept forever: SQLite allows one writer at a time
+// anyway, and one connection serialises all access inside the process instead of surfacing
+// SQLITE_BUSY (and keeps a ":memory:" database alive).
+func oneConn(db *sql.DB) {
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	db.SetConnMaxLifetime(0)
 	db.SetConnMaxIdleTime(0)
-	return db, nil
 }
+
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
 
 // inUse adds ErrInUse to a SQLite "busy" error: another process holds the file.
 func (s *Store) inUse(err error) error {
@@ -226,10 +265,20 @@ func (s *Store) Close() error {
 		st.Close()
 	}
 	s.stmts = nil
-	if err := s.db.Close(); err != nil {
+	if err := s.closeDB(); err != nil {
 		return fmt.Errorf("store: close: %w", err)
 	}
 	return nil
+}
+
+// closeDB closes the database, then gives up the ownership of a SQLite file.
+func (s *Store) closeDB() error {
+	err := s.db.Close()
+	if s.owner != nil {
+		err = errors.Join(err, s.owner.Close())
+		s.owner = nil
+	}
+	return err
 }
 
 // Ping reports whether the database answers; it backs the /healthz
@@ -349,6 +398,7 @@ func (s *Store) prepare(ctx context.Context) error {
 		SELECT $1, $2, $3, $4, $5, $6::bigint WHERE (SELECT count(*) FROM d) >= 0`)
 	s.legacyMsg = both(`SELECT legacy_id FROM msgmap WHERE gateway = ? AND jid = ? AND chat = ? AND xmpp_id = ?`)
 	s.xmppMsg = both(`SELECT xmpp_id FROM msgmap WHERE gateway = ? AND jid = ? AND chat = ? AND legacy_id = ?`)
+	s.pruneMsg = both(`DELETE FROM msgmap WHERE gateway = ? AND jid = ? AND created_at < ?`)
 
 	// outbox
 	s.enqueue = dia(

@@ -50,6 +50,7 @@ func TestStore(t *testing.T) {
 		{"Avatars", testAvatars},
 		{"Secrets", testSecrets},
 		{"MsgMap", testMsgMap},
+		{"PruneMsgIDs", testPruneMsgIDs},
 		{"Outbox", testOutbox},
 		{"OutboxBatch", testOutboxBatch},
 		{"Journal", testJournal},
@@ -637,6 +638,46 @@ func testMsgMap(t *testing.T, o Options) {
 	}
 }
 
+func testPruneMsgIDs(t *testing.T, o Options) {
+	ctx := context.Background()
+	s := openT(t, o)
+	users := []struct{ g, jid string }{{gw, "alice@example.com"}, {gw, "bob@example.com"}, {gw2, "alice@example.com"}}
+	for _, u := range users {
+		must(t, s.PutUser(ctx, User{Gateway: u.g, JID: u.jid}))
+		for i := range 4 {
+			must(t, s.PutMsgID(ctx, u.g, u.jid, "chat", fmt.Sprintf("x%d", i), fmt.Sprintf("l%d", i)))
+		}
+	}
+	// x0 and x1 of every user are 100 days old.
+	old := time.Now().Add(-100 * 24 * time.Hour).UnixMicro()
+	_, err := s.db.ExecContext(ctx, s.rebind("UPDATE msgmap SET created_at = ? WHERE xmpp_id IN ('x0', 'x1')"), old)
+	must(t, err)
+
+	n, err := s.PruneMsgIDs(ctx, time.Now().Add(-90*24*time.Hour))
+	must(t, err)
+	if n != 6 {
+		t.Fatalf("PruneMsgIDs removed %d mappings, want 6", n)
+	}
+	for _, u := range users {
+		for i := range 4 {
+			l, err := s.LegacyMsgID(ctx, u.g, u.jid, "chat", fmt.Sprintf("x%d", i))
+			if i < 2 {
+				wantNotFound(t, err)
+				continue
+			}
+			must(t, err)
+			if l != fmt.Sprintf("l%d", i) {
+				t.Fatalf("%s %s: x%d maps to %q after pruning", u.g, u.jid, i, l)
+			}
+		}
+	}
+	n, err = s.PruneMsgIDs(ctx, time.Now().Add(-90*24*time.Hour))
+	must(t, err)
+	if n != 0 {
+		t.Fatalf("a second PruneMsgIDs removed %d mappings, want 0", n)
+	}
+}
+
 func testOutbox(t *testing.T, o Options) {
 	ctx := context.Background()
 	s := openT(t, o)
@@ -1001,6 +1042,7 @@ func TestOpenErrors(t *testing.T) {
 		{"empty sqlite path", Options{Driver: DriverSQLite}},
 		{"empty postgres DSN", Options{Driver: DriverPostgres}},
 		{"bad postgres DSN", Options{Driver: DriverPostgres, DSN: "postgres://gw:s3cret@localhost:notaport/db"}},
+		{"sqlite file: URI with parameters", Options{Driver: DriverSQLite, DSN: "file:/tmp/x.db?mode=ro"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, err := Open(ctx, tc.o)
@@ -1012,6 +1054,42 @@ func TestOpenErrors(t *testing.T) {
 				t.Fatalf("error leaks the password: %v", err)
 			}
 		})
+	}
+}
+
+// The SQLite DSN forms the configuration accepts: a path, a file: URI, ":memory:". A file is
+// owned by one Store at a time, and free again once it is closed.
+func TestSQLiteDSNForms(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for _, dsn := range []string{filepath.Join(dir, "a.db"), "file://" + filepath.Join(dir, "b.db"), ":memory:"} {
+		t.Run(dsn, func(t *testing.T) {
+			s, err := Open(ctx, Options{DSN: dsn})
+			must(t, err)
+			must(t, s.PutMsgID(ctx, gw, "alice@example.com", "c", "x", "l"))
+			if l, err := s.LegacyMsgID(ctx, gw, "alice@example.com", "c", "x"); err != nil || l != "l" {
+				t.Fatalf("LegacyMsgID = %q, %v", l, err)
+			}
+			if dsn != ":memory:" {
+				if s2, err := Open(ctx, Options{DSN: dsn}); !errors.Is(err, ErrInUse) {
+					if s2 != nil {
+						s2.Close()
+					}
+					t.Fatalf("second Open: %v, want ErrInUse", err)
+				}
+			}
+			must(t, s.Close())
+			if dsn != ":memory:" {
+				s, err = Open(ctx, Options{DSN: dsn})
+				must(t, err)
+				must(t, s.Close())
+			}
+		})
+	}
+	for _, name := range []string{"a.db", "b.db"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("database file %s: %v", name, err)
+		}
 	}
 }
 
