@@ -122,6 +122,9 @@ type Limits struct {
 	// Instances is the number of plugin instances; 0 in the file means the
 	// number of CPUs, which is what is stored here.
 	Instances int
+	// SessionsPerInstance, when positive, adds an instance whenever a new session finds every
+	// instance holding this many sessions (0..1048576, default 0: Instances share all).
+	SessionsPerInstance int
 	// MemoryMB is the linear memory limit of one instance, 1..4096, default 64.
 	MemoryMB int
 	// EventTimeout bounds the handling of one event, 1ms..5m, default 2s.

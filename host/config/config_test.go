@@ -414,6 +414,7 @@ bridges = ["tg", "sim"]
 allow_regex = '^admin@example\.org$'
 [gateway.limits]
 instances = 2
+sessions_per_instance = 30
 memory_mb = 128
 event_timeout = "500ms"
 queue = 16
@@ -471,7 +472,7 @@ fixture = "fixtures/sim.json"
 	if !slices.Equal(g.Bridges, []string{"tg", "sim"}) || !slices.Equal(g.AllowDomains, []string{"localhost"}) || g.AllowRegex != `^admin@example\.org$` {
 		t.Errorf("gateway[0] = %+v", g)
 	}
-	if want := (Limits{2, 128, 500 * time.Millisecond, 16, 10, 5, true}); g.Limits != want {
+	if want := (Limits{2, 30, 128, 500 * time.Millisecond, 16, 10, 5, true}); g.Limits != want {
 		t.Errorf("Limits = %+v, want %+v", g.Limits, want)
 	}
 	js, err := json.Marshal(g.Config)
@@ -506,7 +507,7 @@ fixture = "fixtures/sim.json"
 		"  plugin:        " + filepath.Join(conf, "plugins/tg.wasm"),
 		"  bridges:       tg, sim",
 		`  may register:  users of localhost; or bare JIDs matching "^admin@example\\.org$"`,
-		"  limits:        2 instances, 128 MB memory each, 500ms per event, queue 16, storage 10 KB",
+		"  limits:        2 instances at start, at most 30 sessions each, 128 MB memory each, 500ms per event, queue 16, storage 10 KB",
 		"  config keys:   greeting, nested, ratio, sub, tags",
 		"gateway matrix.example.org",
 		"  may register:  nobody",

@@ -73,6 +73,7 @@ type rawGateway struct {
 
 type rawLimits struct {
 	Instances      any `toml:"instances"`
+	PerInstance    any `toml:"sessions_per_instance"`
 	MemoryMB       any `toml:"memory_mb"`
 	EventTimeout   any `toml:"event_timeout"`
 	Queue          any `toml:"queue"`
@@ -501,6 +502,7 @@ func (c *checker) gateway(i int, raw *rawGateway, bridges []string) Gateway {
 	if g.Limits.Instances == 0 {
 		g.Limits.Instances = runtime.NumCPU()
 	}
+	g.Limits.SessionsPerInstance = int(c.integer(lp+"sessions_per_instance", l.PerInstance, 0, 0, 1<<20, "a session count (0 = no limit)"))
 	g.Limits.MemoryMB = int(c.integer(lp+"memory_mb", l.MemoryMB, 64, 1, 4096, "megabytes"))
 	g.Limits.EventTimeout = c.duration(lp+"event_timeout", l.EventTimeout, 2*time.Second, time.Millisecond, 5*time.Minute)
 	g.Limits.Queue = int(c.integer(lp+"queue", l.Queue, 256, 1, 65536, "a queue length"))

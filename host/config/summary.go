@@ -53,8 +53,12 @@ func (c *Config) Summary() string {
 		}
 		w("  may register:  %s", g.registration())
 		l := g.Limits
-		w("  limits:        %d instances, %d MB memory each, %s per event, queue %d, storage %d KB",
-			l.Instances, l.MemoryMB, short(l.EventTimeout), l.Queue, l.StorageQuotaKB)
+		inst := fmt.Sprintf("%d instances", l.Instances)
+		if l.SessionsPerInstance > 0 {
+			inst = fmt.Sprintf("%d instances at start, at most %d sessions each", l.Instances, l.SessionsPerInstance)
+		}
+		w("  limits:        %s, %d MB memory each, %s per event, queue %d, storage %d KB",
+			inst, l.MemoryMB, short(l.EventTimeout), l.Queue, l.StorageQuotaKB)
 		if len(g.Config) == 0 {
 			w("  config keys:   none")
 		} else {

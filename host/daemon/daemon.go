@@ -182,11 +182,12 @@ func gatewayOptions(cfg *config.Config, gc config.Gateway, addr string, st *stor
 		MinBackoff: o.MinBackoff, MaxBackoff: o.MaxBackoff, AuthBackoff: o.AuthBackoff,
 		Plugin: gc.Plugin,
 		PluginOptions: plugin.Options{
-			CacheDir:      cacheDir,
-			Instances:     gc.Limits.Instances,
-			MemoryLimitMB: gc.Limits.MemoryMB,
-			EventTimeout:  gc.Limits.EventTimeout,
-			Init:          abi.Init{Gateway: gc.JID, Config: pluginConfig, Bridges: gc.Bridges},
+			CacheDir:            cacheDir,
+			Instances:           gc.Limits.Instances,
+			SessionsPerInstance: gc.Limits.SessionsPerInstance,
+			MemoryLimitMB:       gc.Limits.MemoryMB,
+			EventTimeout:        gc.Limits.EventTimeout,
+			Init:                abi.Init{Gateway: gc.JID, Config: pluginConfig, Bridges: gc.Bridges},
 		},
 		Store: st,
 		Sessions: session.Config{

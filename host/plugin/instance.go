@@ -34,6 +34,9 @@ type worker struct {
 func (w *worker) loop() {
 	p := w.p
 	defer p.wg.Done()
+	if !w.started() {
+		return
+	}
 	for {
 		p.mu.Lock()
 		for w.ready.n == 0 && p.stopErr == nil {
@@ -81,6 +84,36 @@ func (w *worker) loop() {
 			t.done(res)
 		}
 	}
+}
+
+// started gives a worker added after Load its instance; it reports false if there is none
+// (the plugin stopped meanwhile, or the instance failed to start, which stops the plugin).
+func (w *worker) started() bool {
+	p := w.p
+	p.mu.Lock()
+	ready := w.inst != nil
+	p.mu.Unlock()
+	if ready {
+		return true
+	}
+	in, err := p.newInstance(w)
+	p.mu.Lock()
+	stopped := p.stopErr != nil
+	if err == nil && !stopped {
+		w.inst = in
+	}
+	p.mu.Unlock()
+	switch {
+	case err != nil:
+		err = fmt.Errorf("plugin[%s]: %w: cannot add an instance: %w", p.name, ErrStopped, err)
+		p.log.Error("plugin stopped", "error", err.Error())
+		p.stop(err)
+		return false
+	case stopped:
+		in.close(p.base)
+		return false
+	}
+	return true
 }
 
 // crashed handles an event that destroyed the instance: the event's done gets the error, the

@@ -49,8 +49,13 @@ type Options struct {
 	// CacheDir holds wazero's compilation cache, shared across runs (and plugins). Empty: no
 	// on-disk cache, every Load compiles (about 1 s for a Go plugin, 50 ms from the cache).
 	CacheDir string
-	// Instances is the size of the instance pool. Default: runtime.NumCPU().
+	// Instances is the size of the instance pool at Load. Default: runtime.NumCPU().
 	Instances int
+	// SessionsPerInstance, when positive, grows the pool: a new session whose instances all
+	// hold this many sessions gets a new instance. A plugin that keeps much per session in
+	// its memory (contacts, message caches) then stays within MemoryLimitMB however many
+	// users log in. 0: the Instances share every session.
+	SessionsPerInstance int
 	// MemoryLimitMB caps each instance's linear memory. Default: 256.
 	MemoryLimitMB int
 	// EventTimeout bounds each event (and _initialize, and init). Default: 10 s.
@@ -391,7 +396,8 @@ func (p *Plugin) maybeForget(s *session) {
 	}
 }
 
-// newSession pins a new session to the least loaded worker. Call with p.mu held.
+// newSession pins a new session to the least loaded worker, or to a new one when every worker
+// holds SessionsPerInstance sessions. Call with p.mu held.
 func (p *Plugin) newSession(id string) *session {
 	w := p.workers[0]
 	for _, o := range p.workers[1:] {
@@ -399,11 +405,25 @@ func (p *Plugin) newSession(id string) *session {
 			w = o
 		}
 	}
+	if n := p.opts.SessionsPerInstance; n > 0 && len(w.sessions) >= n && p.stopErr == nil {
+		w = p.addWorker()
+	}
 	s := &session{id: id, w: w}
 	s.q.max = p.opts.QueueSize
 	p.sessions[id] = s
 	w.sessions[s] = struct{}{}
 	return s
+}
+
+// addWorker starts a worker whose instance it creates itself, before its first event (an
+// instance takes milliseconds to start: not under p.mu). Call with p.mu held.
+func (p *Plugin) addWorker() *worker {
+	w := &worker{p: p, idx: len(p.workers), wake: make(chan struct{}, 1), sessions: make(map[*session]struct{})}
+	p.workers = append(p.workers, w)
+	p.wg.Add(1)
+	go w.loop()
+	p.log.Info("plugin instance added", "instance", w.idx, "sessions_per_instance", p.opts.SessionsPerInstance)
+	return w
 }
 
 // schedule puts a session with work on its worker's ready list. Call with p.mu held.

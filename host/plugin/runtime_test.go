@@ -106,6 +106,47 @@ func TestConcurrentSessions(t *testing.T) {
 	}
 }
 
+// TestPoolGrows: with SessionsPerInstance, sessions beyond it get instances of their own,
+// which serve them like the first ones, replace themselves after a crash, and close with the
+// plugin.
+func TestPoolGrows(t *testing.T) {
+	checkGoroutines(t)
+	rec := &recorder{}
+	o := testOptions()
+	o.SessionsPerInstance = 2
+	p := loadGuest(t, rec, o)
+	const sessions = 7
+	for i := range sessions {
+		echo(t, p, fmt.Sprintf("u%d", i), "hello")
+	}
+	load := map[int]int{}
+	for i := range sessions {
+		load[workerOf(p, fmt.Sprintf("u%d", i))]++
+	}
+	if len(load) != 4 {
+		t.Fatalf("7 sessions at 2 per instance on %d instances (%v), want 4", len(load), load)
+	}
+	seen := map[*instance]bool{}
+	for w, n := range load {
+		in := instanceOfWorker(p, w)
+		if n > 2 || in == nil || seen[in] {
+			t.Fatalf("instance %d: %d sessions, instance %p (load %v)", w, n, in, load)
+		}
+		seen[in] = true
+	}
+	// A crash on an added instance replaces it alone.
+	last := workerOf(p, "u6")
+	before := instanceOfWorker(p, last)
+	if r, _ := p.Do(context.Background(), "u6", abi.EventText, chat("c"), text("bad", "panic")); !errors.Is(r.Err, ErrTrapped) {
+		t.Fatalf("panic on an added instance: %v", r.Err)
+	}
+	echo(t, p, "u6", "again")
+	if instanceOfWorker(p, last) == before || instanceOfWorker(p, 0) == nil {
+		t.Fatal("the crashed added instance was not replaced")
+	}
+	echo(t, p, "u0", "again")
+}
+
 // TestFaults crashes an instance three ways; only that instance is replaced.
 func TestFaults(t *testing.T) {
 	for _, tt := range []struct {
