@@ -75,23 +75,31 @@ func message(i int) *xmpp.Element {
 		Add(xmpp.Elem(xmpp.NSComponent, "body").WithText(id))
 }
 
-// Messages sent while the link breaks, before the server confirmed them, and while it is down,
-// all arrive after the reconnect; so do those left unconfirmed by a crashed process.
-func TestOutboxLosesNothing(t *testing.T) {
+// outboxSetup opens a store, starts a fake server that records the messages it gets, and a
+// gateway connected to it; crash stops the gateway as a dying process would.
+func outboxSetup(t *testing.T) (st *store.Store, srv *fakexmpp.Server, got *received, g *gateway.Gateway, crash context.CancelFunc) {
+	t.Helper()
 	st, err := store.Open(context.Background(), store.Options{DSN: filepath.Join(t.TempDir(), "gw.db")})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	srv, err := fakexmpp.Start("localhost")
+	t.Cleanup(func() { st.Close() })
+	srv, err = fakexmpp.Start("localhost")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer srv.Close()
-	var got received
+	t.Cleanup(srv.Close)
+	got = &received{}
 	srv.OnStanza(got.add)
-	g, crash := startGateway(t, srv, st)
+	g, crash = startGateway(t, srv, st)
 	waitUp(t, g)
+	return st, srv, got, g, crash
+}
+
+// Messages sent while the link breaks, before the server confirmed them, and while it is down,
+// all arrive after the reconnect; so do those left unconfirmed by a crashed process.
+func TestOutboxLosesNothing(t *testing.T) {
+	st, srv, got, g, crash := outboxSetup(t)
 	ctx := context.Background()
 
 	// 1. Normal: confirmed and deleted from the store.
@@ -161,20 +169,7 @@ func TestOutboxLosesNothing(t *testing.T) {
 // lost with the old one arrive even when newer ones, sent while the link comes back, are
 // confirmed first.
 func TestOutboxReconnectConfirmsOnlyWhatItCarried(t *testing.T) {
-	st, err := store.Open(context.Background(), store.Options{DSN: filepath.Join(t.TempDir(), "gw.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	srv, err := fakexmpp.Start("localhost")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	var got received
-	srv.OnStanza(got.add)
-	g, _ := startGateway(t, srv, st)
-	waitUp(t, g)
+	_, srv, got, g, _ := outboxSetup(t)
 	ctx := context.Background()
 
 	// A steady stream of messages while the link breaks and comes back.
