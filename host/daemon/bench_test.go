@@ -32,17 +32,7 @@ func benchDaemon(b *testing.B, dir string, srv *fakexmpp.Server, extra string) *
 // admin listener and the given [[gateway]] and [bridge] tables.
 func startBenchDaemon(b *testing.B, dir, addr, tables string) *daemon.Daemon {
 	b.Helper()
-	host, port, _ := strings.Cut(addr, ":")
-	toml := fmt.Sprintf("data_dir = %q\n[log]\nlevel = \"error\"\n[xmpp]\nhost = %q\nport = %s\n[admin]\nlisten = \"\"\n%s",
-		filepath.Join(dir, "data"), host, port, tables)
-	path := filepath.Join(dir, "gateway.toml")
-	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		b.Fatal(err)
-	}
+	cfg := loadConfig(b, dir, addr, "[log]\nlevel = \"error\"\n[admin]\nlisten = \"\"\n"+tables)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
 	d, err := daemon.Start(context.Background(), cfg, daemon.Options{Logger: log, MinBackoff: 10 * time.Millisecond, PluginCacheDir: wasmtest.CacheDir()})
 	if err != nil {

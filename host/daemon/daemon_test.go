@@ -32,17 +32,7 @@ func startDaemon(t *testing.T, srv *prosodytest.Server, gateways string) *daemon
 // startDaemonIn starts a daemon whose config and data live in dir, so a test can restart it.
 func startDaemonIn(t *testing.T, dir string, srv *prosodytest.Server, gateways string) *daemon.Daemon {
 	t.Helper()
-	host, port, _ := strings.Cut(srv.ComponentAddr, ":")
-	toml := fmt.Sprintf("data_dir = %q\n[xmpp]\nhost = %q\nport = %s\n[admin]\nlisten = \"127.0.0.1:0\"\n%s",
-		filepath.Join(dir, "data"), host, port, gateways)
-	path := filepath.Join(dir, "gateway.toml")
-	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatalf("config: %v", err)
-	}
+	cfg := loadConfig(t, dir, srv.ComponentAddr, "[admin]\nlisten = \"127.0.0.1:0\"\n"+gateways)
 	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	d, err := daemon.Start(context.Background(), cfg, daemon.Options{
 		Logger: log, MinBackoff: 50 * time.Millisecond, MaxBackoff: 400 * time.Millisecond, AuthBackoff: time.Second,
@@ -53,6 +43,23 @@ func startDaemonIn(t *testing.T, dir string, srv *prosodytest.Server, gateways s
 	}
 	t.Cleanup(d.Stop)
 	return d
+}
+
+// loadConfig writes dir/gateway.toml for the XMPP server at addr, with its data in dir/data and
+// the given tables, and loads it.
+func loadConfig(tb testing.TB, dir, addr, tables string) *config.Config {
+	tb.Helper()
+	host, port, _ := strings.Cut(addr, ":")
+	toml := fmt.Sprintf("data_dir = %q\n[xmpp]\nhost = %q\nport = %s\n%s", filepath.Join(dir, "data"), host, port, tables)
+	path := filepath.Join(dir, "gateway.toml")
+	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	cfg, err := config.Load(path)
+	if err != nil {
+		tb.Fatalf("config: %v", err)
+	}
+	return cfg
 }
 
 type testWriter struct{ t *testing.T }

@@ -6,13 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/xmppgw/gateway/host/config"
 	"github.com/xmppgw/gateway/host/daemon"
 	"github.com/xmppgw/gateway/host/internal/fakexmpp"
 	"github.com/xmppgw/gateway/host/store"
@@ -27,17 +23,8 @@ func TestOldMessageIDsArePruned(t *testing.T) {
 	}
 	defer srv.Close()
 	dir := t.TempDir()
-	host, port, _ := strings.Cut(srv.Addr(), ":")
-	toml := fmt.Sprintf("data_dir = %q\n[xmpp]\nhost = %q\nport = %s\n[admin]\nlisten = \"\"\n[store]\nkeep_message_ids_days = 1\n"+
-		"[[gateway]]\njid = %q\nsecret = \"s\"\ntype = \"echo\"\n", filepath.Join(dir, "data"), host, port, gwJID)
-	path := filepath.Join(dir, "gateway.toml")
-	if err := os.WriteFile(path, []byte(toml), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.Load(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cfg := loadConfig(t, dir, srv.Addr(), "[admin]\nlisten = \"\"\n[store]\nkeep_message_ids_days = 1\n"+
+		fmt.Sprintf("[[gateway]]\njid = %q\nsecret = \"s\"\ntype = \"echo\"\n", gwJID))
 	// Two mappings in the store before the daemon starts; the old one is made two days old
 	// straight in the SQLite file.
 	ctx := context.Background()
