@@ -259,18 +259,26 @@ func (c *client) iq(ctx context.Context, typ, to string, payload *xmpp.Element) 
 	}
 }
 
-// registerGateway registers with the gateway (XEP-0077 with a jabber:x:data form, field
-// name) and waits until the gateway's presence says the session is logged in.
-func (c *client) registerGateway(ctx context.Context, name string) error {
+// register submits the gateway's XEP-0077 registration form (jabber:x:data) with one field.
+func (c *client) register(ctx context.Context, field, value string) error {
 	x := xmpp.Elem(nsData, "x", "type", "submit").Add(
 		xmpp.Elem(nsData, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.Elem(nsData, "value").WithText(nsRegister)),
-		xmpp.Elem(nsData, "field", "var", "name").Add(xmpp.Elem(nsData, "value").WithText(name)))
+		xmpp.Elem(nsData, "field", "var", field).Add(xmpp.Elem(nsData, "value").WithText(value)))
 	r, err := c.iq(ctx, "set", c.gwJID, xmpp.Elem(nsRegister, "query").Add(x))
 	if err != nil {
 		return fmt.Errorf("%s: register with %s: %w", c.user, c.gwJID, err)
 	}
 	if r.Get("type") != "result" {
 		return fmt.Errorf("%s: register with %s refused: %s", c.user, c.gwJID, r)
+	}
+	return nil
+}
+
+// registerGateway registers with the gateway (XEP-0077 with a jabber:x:data form, field
+// name) and waits until the gateway's presence says the session is logged in.
+func (c *client) registerGateway(ctx context.Context, name string) error {
+	if err := c.register(ctx, "name", name); err != nil {
+		return err
 	}
 	want := "Echo network: logged in as " + name
 	for {

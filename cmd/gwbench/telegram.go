@@ -32,7 +32,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/xmppgw/gateway/host/xmpp"
 )
 
 const (
@@ -94,15 +93,8 @@ delay = "0s"
 // status as "Action required: ..." and sent as a chat message) with a chat message, and waits
 // until the gateway's presence says the session is logged in.
 func (c *client) registerTelegram(ctx context.Context, phone string) error {
-	x := xmpp.Elem(nsData, "x", "type", "submit").Add(
-		xmpp.Elem(nsData, "field", "var", "FORM_TYPE", "type", "hidden").Add(xmpp.Elem(nsData, "value").WithText(nsRegister)),
-		xmpp.Elem(nsData, "field", "var", "phone").Add(xmpp.Elem(nsData, "value").WithText(phone)))
-	r, err := c.iq(ctx, "set", c.gwJID, xmpp.Elem(nsRegister, "query").Add(x))
-	if err != nil {
-		return fmt.Errorf("%s: register with %s: %w", c.user, c.gwJID, err)
-	}
-	if r.Get("type") != "result" {
-		return fmt.Errorf("%s: register with %s refused: %s", c.user, c.gwJID, r)
+	if err := c.register(ctx, "phone", phone); err != nil {
+		return err
 	}
 	want := "Telegram: " + phone
 	answered := false

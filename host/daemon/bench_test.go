@@ -111,6 +111,24 @@ func settledRSS(b *testing.B) int64 {
 	return rss(b)
 }
 
+// baselineRSS is settledRSS of a daemon that start starts on a fresh folder and fake server, once
+// it is connected, with no users: what a benchmark subtracts to get memory per session.
+func baselineRSS(b *testing.B, start func(dir string, srv *fakexmpp.Server) *daemon.Daemon) int64 {
+	b.Helper()
+	srv, err := fakexmpp.Start("localhost")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	d := start(b.TempDir(), srv)
+	defer d.Stop()
+	for !d.Gateways[0].Status().Connected {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	return settledRSS(b)
+}
+
 // BenchmarkSessions1000 logs in 1,000 registered echo users (each filling 5 contacts) against a
 // server that answers at once (from start, plugin compilation included), restarts the gateway,
 // and reports the time until all are logged in again (the compiled plugin now cached), the
@@ -143,16 +161,7 @@ func BenchmarkSessions1000(b *testing.B) {
 		srv.Close()
 
 		// The same gateway with no users, for the memory baseline.
-		dir0 := b.TempDir()
-		srv, _ = fakexmpp.Start("localhost")
-		d = benchDaemon(b, dir0, srv, "")
-		for !d.Gateways[0].Status().Connected {
-			time.Sleep(10 * time.Millisecond)
-		}
-		time.Sleep(200 * time.Millisecond)
-		without := settledRSS(b)
-		d.Stop()
-		srv.Close()
+		without := baselineRSS(b, func(dir string, srv *fakexmpp.Server) *daemon.Daemon { return benchDaemon(b, dir, srv, "") })
 
 		b.ReportMetric(float64(first.Milliseconds()), "ms-first-login")
 		b.ReportMetric(float64(relogin.Milliseconds()), "ms-relogin-after-restart")

@@ -203,16 +203,9 @@ func BenchmarkTelegramLogin1000(b *testing.B) {
 		srv.Close()
 
 		// The same gateway, fixture included, with no users: the memory baseline.
-		dir0 := b.TempDir()
-		srv, _ = fakexmpp.Start("localhost")
-		d = telegramBenchDaemon(b, dir0, srv.Addr(), "s", fixture, extra)
-		for !d.Gateways[0].Status().Connected {
-			time.Sleep(10 * time.Millisecond)
-		}
-		time.Sleep(200 * time.Millisecond)
-		without := settledRSS(b)
-		d.Stop()
-		srv.Close()
+		without := baselineRSS(b, func(dir string, srv *fakexmpp.Server) *daemon.Daemon {
+			return telegramBenchDaemon(b, dir, srv.Addr(), "s", fixture, extra)
+		})
 
 		b.ReportMetric(float64(loggedIn.Milliseconds()), "ms-all-logged-in")
 		b.ReportMetric(float64(synced.Milliseconds()), "ms-rosters-synced")

@@ -65,7 +65,7 @@ func (g *Gateway) SendIQ(ctx context.Context, iq *xmpp.Element, timeout time.Dur
 func (g *Gateway) sendIQOn(ctx context.Context, conn int64, iq *xmpp.Element, timeout time.Duration, cb func(*xmpp.Element, error)) {
 	id := g.iqs.add(cb, timeout)
 	iq.Set("id", id)
-	if err := g.link.SendRawOn(ctx, conn, xmpp.KindIQ, iq.AppendXML(make([]byte, 0, 256), xmpp.NSComponent)); err != nil {
+	if err := g.link.SendOn(ctx, conn, iq); err != nil {
 		g.iqs.finish(id, nil, err)
 	}
 }

@@ -338,8 +338,11 @@ func (l *Link) writeLoop(ctx context.Context, conn net.Conn, out <-chan []byte) 
 
 // Send queues a stanza. It returns ErrDisconnected while the link is down, and blocks only
 // while the socket's write queue is full.
-func (l *Link) Send(ctx context.Context, e *Element) error {
-	return l.SendRaw(ctx, e.Name.Local, e.AppendXML(make([]byte, 0, 256), NSComponent))
+func (l *Link) Send(ctx context.Context, e *Element) error { return l.SendOn(ctx, 0, e) }
+
+// SendOn is Send on the connection conn only; see SendRawOn.
+func (l *Link) SendOn(ctx context.Context, conn int64, e *Element) error {
+	return l.SendRawOn(ctx, conn, e.Name.Local, e.AppendXML(make([]byte, 0, 256), NSComponent))
 }
 
 // SendRaw queues a serialised stanza of the given kind ("message", "presence", "iq").
