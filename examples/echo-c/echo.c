@@ -516,6 +516,31 @@ static int32_t on_search(const gw_envelope *e) {
 
 static bool is_plain(const gw_envelope *e) { return gw_json_eq(e->chat_id, "plain", 5); }
 
+/* Takes the next id n of session s for the user's message xmpp_id: reports it sent as u-<n>
+ * (written to uid) and names its echo e-<n> (eid). Without an id it reports the message failed.
+ * False means the event is over, with status *st. */
+static bool accept_message(session *s, gw_json xmpp_id, char uid[24], char eid[24], int32_t *st) {
+  long n = s ? next_id(s) : 0;
+  if (!n) {
+    const char *why = s ? last_error_text() : "internal: out of memory";
+    begin();
+    field_json("id", xmpp_id);
+    field_str("error", why);
+    *st = call("message.failed") ? gw_fail_with_last_error() : GW_OK;
+    return false;
+  }
+  snprintf(uid, 24, "u-%ld", n);
+  snprintf(eid, 24, "e-%ld", n);
+  begin();
+  field_json("id", xmpp_id);
+  field_str("legacy_id", uid);
+  if (call("message.sent")) {
+    *st = gw_fail_with_last_error();
+    return false;
+  }
+  return true;
+}
+
 /* Reports the user's message xmpp_id sent and answers it with text (a message.text's text or a
  * message.file's url). */
 static int32_t echo(const gw_envelope *e, gw_json xmpp_id, gw_json text) {
@@ -526,21 +551,9 @@ static int32_t echo(const gw_envelope *e, gw_json xmpp_id, gw_json text) {
     return call("message.failed") ? gw_fail_with_last_error() : GW_OK;
   }
   session *s = find_session(e->session, true);
-  long n = s ? next_id(s) : 0;
-  if (!n) {
-    const char *why = s ? last_error_text() : "internal: out of memory";
-    begin();
-    field_json("id", xmpp_id);
-    field_str("error", why);
-    return call("message.failed") ? gw_fail_with_last_error() : GW_OK;
-  }
   char uid[24], eid[24];
-  snprintf(uid, sizeof uid, "u-%ld", n);
-  snprintf(eid, sizeof eid, "e-%ld", n);
-  begin();
-  field_json("id", xmpp_id);
-  field_str("legacy_id", uid);
-  if (call("message.sent")) return gw_fail_with_last_error();
+  int32_t st;
+  if (!accept_message(s, xmpp_id, uid, eid, &st)) return st;
   if (!is_plain(e)) {
     begin();
     field_json("legacy_id", e->chat_id);
@@ -568,20 +581,9 @@ static int32_t echo(const gw_envelope *e, gw_json xmpp_id, gw_json text) {
 /* "file <url>": reports the user's message sent and starts downloading url (file.fetch); the
  * answer comes as file.fetched (on_file_fetched). */
 static int32_t file_back(const gw_envelope *e, session *s, gw_json xmpp_id, const char *url) {
-  long n = s ? next_id(s) : 0;
-  if (!n) {
-    begin();
-    field_json("id", xmpp_id);
-    field_str("error", s ? last_error_text() : "internal: out of memory");
-    return call("message.failed") ? gw_fail_with_last_error() : GW_OK;
-  }
   char uid[24], eid[24];
-  snprintf(uid, sizeof uid, "u-%ld", n);
-  snprintf(eid, sizeof eid, "e-%ld", n);
-  begin();
-  field_json("id", xmpp_id);
-  field_str("legacy_id", uid);
-  if (call("message.sent")) return gw_fail_with_last_error();
+  int32_t st;
+  if (!accept_message(s, xmpp_id, uid, eid, &st)) return st;
   begin();
   field_str("url", url);
   gw_jw_key(&req, "context"); /* who sends it back, with which id */
